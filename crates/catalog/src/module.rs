@@ -1,0 +1,437 @@
+//! module.yaml v2: the typed model of one module, read from a checked YAML tree.
+
+use std::path::{Path, PathBuf};
+
+use platformctl_yaml::{Limits, Node, Pos};
+use serde::{Serialize, Serializer};
+
+use crate::finding::{Code, Finding};
+use crate::schema;
+use crate::source::{MANIFEST_MAX_BYTES, read_text};
+
+/// The manifest's file name inside a module folder.
+pub const MANIFEST_FILE: &str = "module.yaml";
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it starts.
+    pub pos: Pos,
+    /// Its width on its line, for the caret underline.
+    pub width: u32,
+}
+
+impl<T> Spanned<T> {
+    fn at(node: &Node, value: T) -> Self {
+        Spanned {
+            value,
+            pos: node.pos,
+            width: node.width,
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Spanned<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// `metadata.tier`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// core
+    Core,
+    /// infra
+    Infra,
+    /// edge
+    Edge,
+    /// app
+    App,
+}
+
+impl Tier {
+    /// Every tier, in report order.
+    pub const ALL: [Tier; 4] = [Tier::Core, Tier::Infra, Tier::Edge, Tier::App];
+
+    /// The manifest word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Core => "core",
+            Tier::Infra => "infra",
+            Tier::Edge => "edge",
+            Tier::App => "app",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Tier::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// `spec.runtime.orchestrator`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Orchestrator {
+    /// A Docker Compose service platformctl observes.
+    DockerCompose,
+    /// Runs elsewhere; nothing to observe.
+    External,
+}
+
+/// `spec.runtime.desired_state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DesiredState {
+    /// The container should run.
+    Running,
+    /// The container should exist but not run.
+    Stopped,
+}
+
+/// `spec.runtime`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Runtime {
+    /// The host it runs on.
+    pub host: Option<Spanned<String>>,
+    /// How it is run.
+    pub orchestrator: Orchestrator,
+    /// The compose file, relative to the root.
+    pub compose_file: Option<Spanned<String>>,
+    /// The compose service.
+    pub compose_service: Option<Spanned<String>>,
+    /// An explicit container name (compose `container_name`).
+    pub container_name: Option<Spanned<String>>,
+    /// Running or stopped.
+    pub desired_state: DesiredState,
+    /// The audit snapshot of the image production ran.
+    pub image_observed: Option<Spanned<String>>,
+    /// When that snapshot was taken.
+    pub image_observed_at: Option<Spanned<String>>,
+    /// Whether compose pins the image by digest.
+    pub image_digest_pinned_in_compose: Option<Spanned<bool>>,
+}
+
+/// `spec.source`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Source {
+    /// upstream-image | local-build | fork
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The upstream image family.
+    pub repository: Option<String>,
+    /// upstream-registry or a mirror.
+    pub registry: Option<String>,
+    /// upstream-tag | digest | branch
+    pub release_tracking: Option<String>,
+    /// Where the source lives.
+    pub url: Option<String>,
+}
+
+/// `spec.artifact`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Artifact {
+    /// oci-image
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// What the platform intends to run.
+    pub reference: Option<Spanned<String>>,
+}
+
+/// `spec.update`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Update {
+    /// manual | notify | auto
+    pub policy: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// One module of the catalog.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Module {
+    /// `metadata.name` (the folder name when the manifest has none).
+    pub name: String,
+    /// The manifest, relative to the root.
+    pub file: PathBuf,
+    /// `metadata.description`.
+    pub description: Option<String>,
+    /// `metadata.owner`.
+    pub owner: Option<String>,
+    /// `metadata.tier`.
+    pub tier: Option<Tier>,
+    /// `metadata.stateful` (default false).
+    pub stateful: bool,
+    /// Whether `metadata.stateful` was written at all.
+    #[serde(skip)]
+    pub stateful_declared: bool,
+    /// `spec.runtime`.
+    pub runtime: Runtime,
+    /// `spec.source`.
+    pub source: Option<Source>,
+    /// `spec.artifact`.
+    pub artifact: Option<Artifact>,
+    /// `spec.update`.
+    pub update: Option<Update>,
+    /// Where `metadata.name` is written.
+    #[serde(skip)]
+    pub name_pos: Pos,
+}
+
+impl Module {
+    /// Whether drift commands observe this module.
+    pub fn is_observed(&self) -> bool {
+        self.runtime.orchestrator == Orchestrator::DockerCompose
+    }
+
+    /// The container name this module expects on its host: `container_name`, or compose v2's
+    /// `<project>-<service>-1`.
+    pub fn expected_container_name(&self, compose_project: &str) -> Option<String> {
+        if let Some(n) = &self.runtime.container_name {
+            return Some(n.value.clone());
+        }
+        let svc = self.runtime.compose_service.as_ref()?;
+        Some(format!("{compose_project}-{}-1", svc.value))
+    }
+}
+
+/// The result of reading one module folder.
+#[derive(Clone, Debug)]
+pub struct LoadedModule {
+    /// The folder name.
+    pub dir: String,
+    /// The manifest path, relative to the root.
+    pub file: PathBuf,
+    /// The model, when the manifest parsed to a mapping.
+    pub module: Option<Module>,
+}
+
+/// Reads, parses and checks `modules/<dir>/module.yaml`; findings go to `out`.
+pub fn load_module(root: &Path, dir: &str, strict: bool, out: &mut Vec<Finding>) -> LoadedModule {
+    let file = Path::new("modules").join(dir).join(MANIFEST_FILE);
+    let mut loaded = LoadedModule {
+        dir: dir.to_string(),
+        file: file.clone(),
+        module: None,
+    };
+    let start = out.len();
+    let text = match read_text(root, &file, MANIFEST_MAX_BYTES) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            out.push(
+                Finding::at_file(
+                    Code::ManifestMissing,
+                    Path::new("modules").join(dir),
+                    format!("module folder `{dir}` has no {MANIFEST_FILE}"),
+                )
+                .hint("add modules/<name>/module.yaml, or remove the folder"),
+            );
+            tag(out, start, dir);
+            return loaded;
+        }
+        Err(f) => {
+            out.push(f);
+            tag(out, start, dir);
+            return loaded;
+        }
+    };
+    let tree = match platformctl_yaml::parse(&text, &Limits::default()) {
+        Ok(Some(t)) => Some(t),
+        Ok(None) => {
+            out.push(
+                Finding::at_file(Code::FileEmpty, &file, "the manifest is empty")
+                    .hint("a module.yaml starts with `apiVersion: platform/v2` and `kind: Module`"),
+            );
+            None
+        }
+        Err(e) => {
+            out.push(yaml_finding(&file, &e));
+            None
+        }
+    };
+    if let Some(tree) = tree {
+        out.extend(check_version(&tree, &file));
+        out.extend(schema::check_module(&tree, &file, strict));
+        out.extend(schema::check_conditionals(&tree, &file));
+        secrets(&tree, &file, out);
+        let module = extract(&tree, dir, &file);
+        if module.name != dir {
+            out.push(
+                Finding::new(
+                    Code::NameMismatch,
+                    &file,
+                    module.name_pos,
+                    format!(
+                        "metadata.name `{}` differs from its folder `{dir}`",
+                        module.name
+                    ),
+                )
+                .hint(format!("rename the folder or set `name: {dir}`")),
+            );
+        }
+        loaded.module = Some(module);
+    }
+    // A folder name that is not a module name is a finding of its own.
+    if let Err(m) = crate::names::check_module_name(dir) {
+        out.push(Finding::at_file(
+            Code::NameInvalid,
+            Path::new("modules").join(dir),
+            format!("module folder `{}`: {m}", dir.escape_debug()),
+        ));
+    }
+    tag(out, start, dir);
+    loaded
+}
+
+fn tag(out: &mut [Finding], start: usize, dir: &str) {
+    for f in &mut out[start..] {
+        if f.module.is_none() {
+            f.module = Some(dir.to_string());
+        }
+    }
+}
+
+/// A YAML error as a finding.
+pub fn yaml_finding(file: &Path, e: &platformctl_yaml::Error) -> Finding {
+    use platformctl_yaml::ErrorKind as K;
+    let code = match e.kind {
+        K::Syntax | K::UnknownAnchor | K::InvalidMerge => Code::Syntax,
+        K::DuplicateKey { .. } => Code::DuplicateKey,
+        K::TooDeep => Code::TooDeep,
+        K::AliasBudget => Code::AliasLimit,
+        K::MultipleDocuments => Code::MultipleDocuments,
+    };
+    Finding::new(code, file, e.pos, e.message.clone())
+}
+
+fn check_version(tree: &Node, file: &Path) -> Option<Finding> {
+    let v = tree.get("apiVersion")?;
+    let text = v.as_str()?;
+    if text != "platform/v2" && text.starts_with("platform/") {
+        return Some(
+            Finding::new(
+                Code::SchemaVersion,
+                file,
+                v.pos,
+                format!("apiVersion `{text}` is not supported"),
+            )
+            .width(v.width)
+            .hint("migrate the manifest to `apiVersion: platform/v2` (see docs/module-schema.md)"),
+        );
+    }
+    None
+}
+
+fn secrets(tree: &Node, file: &Path, out: &mut Vec<Finding>) {
+    let mut path = Vec::new();
+    schema::walk_scalars(tree, &mut path, &mut |keys, node| {
+        let Some(text) = node.scalar_text() else {
+            return;
+        };
+        let key = keys.last().copied().unwrap_or("");
+        if let Some(hit) = platformctl_secrets::scan_pair(key, text) {
+            out.push(
+                Finding::new(
+                    Code::Secret,
+                    file,
+                    node.pos,
+                    format!("`{}` holds {}", keys.join("."), hit.kind.describe()),
+                )
+                .hint("manifests hold no secrets: reference a secret store or an environment variable instead")
+                .redacted(),
+            );
+        }
+    });
+}
+
+fn s<'a>(node: &'a Node, path: &[&str]) -> Option<&'a Node> {
+    path.iter().try_fold(node, |n, k| n.get(k))
+}
+
+fn string(node: &Node, path: &[&str]) -> Option<String> {
+    s(node, path).and_then(Node::as_str).map(str::to_string)
+}
+
+fn spanned(node: &Node, path: &[&str]) -> Option<Spanned<String>> {
+    let n = s(node, path)?;
+    n.as_str().map(|v| Spanned::at(n, v.to_string()))
+}
+
+/// Builds the model from a tree, tolerating anything the schema check already reported.
+fn extract(tree: &Node, dir: &str, file: &Path) -> Module {
+    let name_node = s(tree, &["metadata", "name"]);
+    let name = name_node.and_then(Node::as_str).unwrap_or(dir).to_string();
+    let name_pos = name_node
+        .or_else(|| tree.get("metadata"))
+        .map_or(tree.pos, |n| n.pos);
+    let stateful_node = s(tree, &["metadata", "stateful"]);
+    let rt = |k: &str| spanned(tree, &["spec", "runtime", k]);
+    let runtime = Runtime {
+        host: rt("host"),
+        orchestrator: match string(tree, &["spec", "runtime", "orchestrator"]).as_deref() {
+            Some("external") => Orchestrator::External,
+            _ => Orchestrator::DockerCompose,
+        },
+        compose_file: rt("compose_file"),
+        compose_service: rt("compose_service"),
+        container_name: rt("container_name"),
+        desired_state: match string(tree, &["spec", "runtime", "desired_state"]).as_deref() {
+            Some("stopped") => DesiredState::Stopped,
+            _ => DesiredState::Running,
+        },
+        image_observed: rt("image_observed"),
+        image_observed_at: rt("image_observed_at"),
+        image_digest_pinned_in_compose: s(
+            tree,
+            &["spec", "runtime", "image_digest_pinned_in_compose"],
+        )
+        .and_then(|n| n.as_bool().map(|b| Spanned::at(n, b))),
+    };
+    let source = s(tree, &["spec", "source"])
+        .filter(|n| n.as_map().is_some())
+        .map(|n| Source {
+            kind: string(n, &["type"]),
+            repository: string(n, &["repository"]),
+            registry: string(n, &["registry"]),
+            release_tracking: string(n, &["release_tracking"]),
+            url: string(n, &["url"]),
+        });
+    let artifact = s(tree, &["spec", "artifact"])
+        .filter(|n| n.as_map().is_some())
+        .map(|n| Artifact {
+            kind: string(n, &["type"]),
+            reference: spanned(n, &["reference"]),
+        });
+    let update = s(tree, &["spec", "update"])
+        .filter(|n| n.as_map().is_some())
+        .map(|n| Update {
+            policy: string(n, &["policy"]),
+            reason: string(n, &["reason"]),
+        });
+    Module {
+        name,
+        file: file.to_path_buf(),
+        description: string(tree, &["metadata", "description"]),
+        owner: string(tree, &["metadata", "owner"]),
+        tier: string(tree, &["metadata", "tier"])
+            .as_deref()
+            .and_then(Tier::parse),
+        stateful: stateful_node.and_then(Node::as_bool).unwrap_or(false),
+        stateful_declared: stateful_node.is_some(),
+        runtime,
+        source,
+        artifact,
+        update,
+        name_pos,
+    }
+}

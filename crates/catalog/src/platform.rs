@@ -1,0 +1,525 @@
+//! `platform.toml`: the inventory of hosts and how to reach them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use platformctl_yaml::Pos;
+use serde::Serialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::finding::{Code, Finding, Severity};
+use crate::names;
+use crate::source::{LineIndex, PLATFORM_MAX_BYTES, read_text};
+
+/// The inventory file's name.
+pub const PLATFORM_FILE: &str = "platform.toml";
+
+/// How platformctl reaches a host's Docker engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// One multiplexed OpenSSH connection.
+    Ssh,
+    /// The Docker socket of this machine.
+    Local,
+}
+
+/// A host of the platform.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Host {
+    /// Its name (the `[hosts.NAME]` key).
+    pub name: String,
+    /// How to reach it.
+    pub transport: Transport,
+    /// The ssh destination (`deploy@rs2000`, `ssh://user@host:port`, an alias).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<String>,
+    /// The Docker socket on that host.
+    pub docker_socket: String,
+    /// Seconds to wait for the connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_timeout_s: Option<u64>,
+    /// Where `[hosts.NAME]` is written.
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
+/// The parsed inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Platform {
+    /// `[platform] name`.
+    pub name: String,
+    /// The `com.docker.compose.project` label of the platform's containers.
+    pub compose_project: String,
+    /// `[ssh] config`, relative to the root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh_config: Option<PathBuf>,
+    /// Hosts by name.
+    pub hosts: BTreeMap<String, Host>,
+}
+
+/// What went wrong loading platform.toml so that nothing else can be checked.
+#[derive(Clone, Debug)]
+pub struct PlatformError(pub Finding);
+
+/// Loads `root/platform.toml`. A file that cannot be read or parsed is a [`PlatformError`];
+/// problems with its content are findings beside a best-effort model.
+pub fn load_platform(root: &Path, strict: bool) -> Result<(Platform, Vec<Finding>), PlatformError> {
+    let rel = Path::new(PLATFORM_FILE);
+    let text = match read_text(root, rel, PLATFORM_MAX_BYTES) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return Err(PlatformError(Finding::at_file(
+                Code::IoError,
+                rel,
+                format!("no {PLATFORM_FILE} in {}", root.display()),
+            )));
+        }
+        Err(f) => return Err(PlatformError(f)),
+    };
+    parse_platform(&text, strict)
+}
+
+/// Parses the text of a platform.toml.
+pub fn parse_platform(text: &str, strict: bool) -> Result<(Platform, Vec<Finding>), PlatformError> {
+    let rel = Path::new(PLATFORM_FILE);
+    let lines = LineIndex::new(text);
+    let table = DeTable::parse(text).map_err(|e| {
+        let pos = e.span().map_or(Pos::new(1, 1), |s| lines.pos(s.start));
+        let msg = e.message().trim().to_string();
+        let code = if msg.contains("duplicate") {
+            Code::DuplicateKey
+        } else {
+            Code::Syntax
+        };
+        PlatformError(Finding::new(
+            code,
+            rel,
+            pos,
+            format!("{PLATFORM_FILE} is not valid TOML: {msg}"),
+        ))
+    })?;
+    let mut cx = Cx {
+        lines: &lines,
+        findings: Vec::new(),
+        strict,
+    };
+    let table = table.get_ref();
+    cx.known(table, "", &["platform", "ssh", "hosts"]);
+
+    let mut platform = Platform {
+        name: String::new(),
+        compose_project: String::new(),
+        ssh_config: None,
+        hosts: BTreeMap::new(),
+    };
+    match cx.table(table, "platform", true) {
+        Some((t, _)) => {
+            cx.known(t, "platform", &["name", "compose_project"]);
+            if let Some((name, pos)) = cx.string(t, "platform", "name", true) {
+                if let Err(m) = names::check_ident(&name) {
+                    cx.push(Finding::new(
+                        Code::NameInvalid,
+                        rel,
+                        pos,
+                        format!("platform name: {m}"),
+                    ));
+                }
+                platform.name = name;
+            }
+            if let Some((p, pos)) = cx.string(t, "platform", "compose_project", true) {
+                if let Err(m) = compose_project_ok(&p) {
+                    cx.push(Finding::new(Code::NameInvalid, rel, pos, m));
+                }
+                platform.compose_project = p;
+            }
+        }
+        None => {}
+    }
+    if let Some((t, _)) = cx.table(table, "ssh", false) {
+        cx.known(t, "ssh", &["config"]);
+        if let Some((c, pos)) = cx.string(t, "ssh", "config", false) {
+            match names::check_rel_path(&c) {
+                Ok(()) => platform.ssh_config = Some(PathBuf::from(c)),
+                Err(m) => cx.push(Finding::new(
+                    Code::PathOutsideRoot,
+                    rel,
+                    pos,
+                    format!("[ssh] config: {m}"),
+                )),
+            }
+        }
+    }
+    if let Some((hosts, _)) = cx.table(table, "hosts", true) {
+        for (key, value) in hosts {
+            let name = key.get_ref().to_string();
+            let key_pos = lines.pos(key.span().start);
+            if let Err(m) = names::check_ident(&name) {
+                cx.push(
+                    Finding::new(Code::NameInvalid, rel, key_pos, format!("host name: {m}"))
+                        .width(width(key.span())),
+                );
+                continue;
+            }
+            let section = format!("hosts.{name}");
+            let DeValue::Table(t) = value.get_ref() else {
+                cx.push(Finding::new(
+                    Code::WrongType,
+                    rel,
+                    key_pos,
+                    format!("[{section}] must be a table"),
+                ));
+                continue;
+            };
+            if let Some(host) = cx.host(t, &name, &section, key_pos) {
+                platform.hosts.insert(name, host);
+            }
+        }
+        if hosts.is_empty() {
+            cx.push(
+                Finding::at_file(Code::MissingField, rel, "no [hosts.NAME] in platform.toml")
+                    .hint("add a host: [hosts.rs2000] transport = \"ssh\" ssh = \"deploy@rs2000\""),
+            );
+        }
+    }
+    let mut findings = cx.findings;
+    secrets_in(table, rel, &lines, &mut findings);
+    Ok((platform, findings))
+}
+
+fn compose_project_ok(p: &str) -> Result<(), String> {
+    // Compose project names: lowercase letters, digits, dashes and underscores, starting with
+    // a letter or digit.
+    if !p.is_empty()
+        && p.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && p.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "compose_project `{p}` is not a compose project name (a-z 0-9 - _, starting with a letter or digit)"
+        ))
+    }
+}
+
+fn width(span: std::ops::Range<usize>) -> u32 {
+    u32::try_from(span.len()).unwrap_or(1)
+}
+
+struct Cx<'a> {
+    lines: &'a LineIndex<'a>,
+    findings: Vec<Finding>,
+    strict: bool,
+}
+
+type Tbl<'i> = DeTable<'i>;
+
+impl<'a> Cx<'a> {
+    fn push(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+
+    fn rel(&self) -> &'static Path {
+        Path::new(PLATFORM_FILE)
+    }
+
+    fn known(&mut self, t: &Tbl<'_>, section: &str, fields: &[&str]) {
+        for (k, _) in t {
+            let name = k.get_ref();
+            if !fields.contains(&name.as_ref()) {
+                let at = if section.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{section}.{name}")
+                };
+                let mut f = Finding::new(
+                    Code::UnknownField,
+                    self.rel(),
+                    self.lines.pos(k.span().start),
+                    format!("unknown field `{at}` in {PLATFORM_FILE}"),
+                )
+                .width(width(k.span()))
+                .hint(format!("known here: {}", fields.join(", ")));
+                if self.strict {
+                    f.severity = Severity::Error;
+                }
+                self.push(f);
+            }
+        }
+    }
+
+    fn get<'t, 'i>(
+        t: &'t Tbl<'i>,
+        key: &str,
+    ) -> Option<(
+        &'t Spanned<std::borrow::Cow<'i, str>>,
+        &'t Spanned<DeValue<'i>>,
+    )> {
+        t.iter().find(|(k, _)| k.get_ref() == key)
+    }
+
+    fn table<'t, 'i>(
+        &mut self,
+        t: &'t Tbl<'i>,
+        key: &str,
+        required: bool,
+    ) -> Option<(&'t Tbl<'i>, Pos)> {
+        match Self::get(t, key) {
+            Some((k, v)) => match v.get_ref() {
+                DeValue::Table(inner) => Some((inner, self.lines.pos(k.span().start))),
+                _ => {
+                    self.push(Finding::new(
+                        Code::WrongType,
+                        self.rel(),
+                        self.lines.pos(v.span().start),
+                        format!("`{key}` must be a table ([{key}])"),
+                    ));
+                    None
+                }
+            },
+            None => {
+                if required {
+                    self.push(Finding::at_file(
+                        Code::MissingField,
+                        self.rel(),
+                        format!("missing [{key}] in {PLATFORM_FILE}"),
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    fn string(
+        &mut self,
+        t: &Tbl<'_>,
+        section: &str,
+        key: &str,
+        required: bool,
+    ) -> Option<(String, Pos)> {
+        match Self::get(t, key) {
+            Some((_, v)) => {
+                let pos = self.lines.pos(v.span().start);
+                match v.get_ref() {
+                    DeValue::String(s) => Some((s.to_string(), pos)),
+                    _ => {
+                        self.push(
+                            Finding::new(
+                                Code::WrongType,
+                                self.rel(),
+                                pos,
+                                format!("`{section}.{key}` must be a string"),
+                            )
+                            .width(width(v.span())),
+                        );
+                        None
+                    }
+                }
+            }
+            None => {
+                if required {
+                    self.push(Finding::at_file(
+                        Code::MissingField,
+                        self.rel(),
+                        format!("missing `{key}` in [{section}]"),
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    fn host(&mut self, t: &Tbl<'_>, name: &str, section: &str, pos: Pos) -> Option<Host> {
+        self.known(
+            t,
+            section,
+            &["transport", "ssh", "docker_socket", "connect_timeout_s"],
+        );
+        let rel = self.rel();
+        let transport = match self.string(t, section, "transport", true) {
+            Some((s, _)) if s == "ssh" => Transport::Ssh,
+            Some((s, _)) if s == "local" => Transport::Local,
+            Some((s, p)) => {
+                self.push(
+                    Finding::new(
+                        Code::InvalidValue,
+                        rel,
+                        p,
+                        format!("transport `{s}` is not known"),
+                    )
+                    .hint("allowed: ssh | local"),
+                );
+                return None;
+            }
+            None => return None,
+        };
+        let ssh = self.string(t, section, "ssh", transport == Transport::Ssh);
+        if let Some((s, p)) = &ssh {
+            if let Err(m) = names::check_ssh_target(s) {
+                self.push(Finding::new(
+                    Code::TargetInvalid,
+                    rel,
+                    *p,
+                    format!("[{section}] ssh: {m}"),
+                ));
+            }
+        }
+        let docker_socket = match self.string(t, section, "docker_socket", false) {
+            Some((s, p)) => {
+                if let Err(m) = names::check_socket_path(&s) {
+                    self.push(Finding::new(
+                        Code::TargetInvalid,
+                        rel,
+                        p,
+                        format!("[{section}] {m}"),
+                    ));
+                }
+                s
+            }
+            None => "/var/run/docker.sock".to_string(),
+        };
+        let connect_timeout_s = match Self::get(t, "connect_timeout_s") {
+            Some((_, v)) => {
+                match v.get_ref() {
+                    DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+                        Ok(n) if (1..=600).contains(&n) => u64::try_from(n).ok(),
+                        _ => {
+                            self.push(Finding::new(
+                            Code::InvalidValue,
+                            rel,
+                            self.lines.pos(v.span().start),
+                            format!("[{section}] connect_timeout_s must be between 1 and 600 seconds"),
+                        ));
+                            None
+                        }
+                    },
+                    _ => {
+                        self.push(Finding::new(
+                            Code::WrongType,
+                            rel,
+                            self.lines.pos(v.span().start),
+                            format!("[{section}] connect_timeout_s must be an integer (seconds)"),
+                        ));
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        Some(Host {
+            name: name.to_string(),
+            transport,
+            ssh: ssh.map(|(s, _)| s),
+            docker_socket,
+            connect_timeout_s,
+            pos,
+        })
+    }
+}
+
+fn secrets_in(t: &Tbl<'_>, rel: &Path, lines: &LineIndex<'_>, out: &mut Vec<Finding>) {
+    for (k, v) in t {
+        match v.get_ref() {
+            DeValue::String(s) => {
+                if let Some(hit) = platformctl_secrets::scan_pair(k.get_ref(), s) {
+                    out.push(
+                        Finding::new(
+                            Code::Secret,
+                            rel,
+                            lines.pos(v.span().start),
+                            format!("`{}` holds {}", k.get_ref(), hit.kind.describe()),
+                        )
+                        .hint("platform.toml holds no secrets: use the ssh agent or a secret store")
+                        .redacted(),
+                    );
+                }
+            }
+            DeValue::Table(inner) => secrets_in(inner, rel, lines, out),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+[platform]
+name = "home-platform"
+compose_project = "home-platform"
+
+[ssh]
+config = "ops/ssh_config"
+
+[hosts.rs2000]
+transport = "ssh"
+ssh = "deploy@rs2000"
+connect_timeout_s = 10
+
+[hosts.laptop]
+transport = "local"
+"#;
+
+    #[test]
+    fn parses_the_spec_example() {
+        let (p, f) = parse_platform(OK, false).unwrap();
+        assert!(f.is_empty(), "{f:?}");
+        assert_eq!(p.compose_project, "home-platform");
+        assert_eq!(p.hosts["rs2000"].transport, Transport::Ssh);
+        assert_eq!(p.hosts["rs2000"].connect_timeout_s, Some(10));
+        assert_eq!(p.hosts["laptop"].docker_socket, "/var/run/docker.sock");
+        assert_eq!(p.ssh_config.as_deref(), Some(Path::new("ops/ssh_config")));
+    }
+
+    #[test]
+    fn syntax_error_is_fatal_with_position() {
+        let e = parse_platform("[platform\nname = 1\n", false).unwrap_err();
+        assert_eq!(e.0.code, Code::Syntax);
+        assert_eq!(e.0.line, 1);
+    }
+
+    #[test]
+    fn duplicate_table_is_fatal() {
+        let e = parse_platform(
+            "[hosts.a]\ntransport='local'\n[hosts.a]\ntransport='local'\n",
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e.0.line, 3);
+    }
+
+    #[test]
+    fn option_injection_in_ssh_target_is_refused() {
+        let t = OK.replace("deploy@rs2000", "-oProxyCommand=touch /tmp/pwned");
+        let (_, f) = parse_platform(&t, false).unwrap();
+        assert!(
+            f.iter()
+                .any(|f| f.code == Code::TargetInvalid && f.line == 11),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_warn_or_fail_under_strict() {
+        let t = OK.replace("connect_timeout_s = 10", "connect_timeout = 10");
+        let (_, f) = parse_platform(&t, false).unwrap();
+        assert_eq!(f[0].code, Code::UnknownField);
+        assert_eq!(f[0].severity, Severity::Warning);
+        let (_, f) = parse_platform(&t, true).unwrap();
+        assert_eq!(f[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn bad_host_name_and_transport() {
+        let t = OK.replace("[hosts.laptop]", "[hosts.\"lap top\"]");
+        let (p, f) = parse_platform(&t, false).unwrap();
+        assert!(f.iter().any(|f| f.code == Code::NameInvalid));
+        assert!(!p.hosts.contains_key("lap top"));
+        let t = OK.replace("transport = \"local\"", "transport = \"telnet\"");
+        let (_, f) = parse_platform(&t, false).unwrap();
+        assert!(f.iter().any(|f| f.code == Code::InvalidValue));
+    }
+}

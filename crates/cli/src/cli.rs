@@ -1,0 +1,101 @@
+//! The command line: every command, flag and its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// platformctl: the control plane of a self-hosted platform of Docker Compose modules.
+///
+/// Validates the catalog in git, reports metadata coverage, and (read-only) tells what the
+/// live hosts run apart from what the catalog declares.
+#[derive(Debug, Parser)]
+#[command(name = "platformctl", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// The platform repo (the folder holding platform.toml); default: walk up from here.
+    #[arg(long, global = true, env = "PLATFORM_ROOT", value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// When to colour human output (NO_COLOR in the environment means never).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests, compose files and the inventory (exit 0 valid, 1 findings, 2 error).
+    Validate(ValidateArgs),
+    /// Metadata readiness: which modules declare source, artifact and update.
+    Coverage(CoverageArgs),
+    /// The module catalog.
+    #[command(subcommand)]
+    Modules(ModulesCommand),
+    /// JSON Schemas for editors (yaml-language-server) and other validators.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+    /// Shell completion script for SHELL, on stdout.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// `all` (the default), or module folders, manifests or compose files to report on.
+    #[arg(value_name = "all | PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Unknown fields are errors, not warnings.
+    #[arg(long)]
+    pub strict_v2: bool,
+    /// One JSON document on stdout (schema platformctl/validate/v1).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// One JSON document on stdout (schema platformctl/coverage/v1).
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// A Markdown snapshot to paste into a planning document.
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModulesCommand {
+    /// One line per module.
+    List {
+        /// One JSON document on stdout (schema platformctl/modules-list/v1).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything the catalog says about one module.
+    Show {
+        /// The module's name.
+        name: String,
+        /// One JSON document on stdout (schema platformctl/modules-show/v1).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// The JSON Schema of module.yaml (platform/v2).
+    Module,
+}

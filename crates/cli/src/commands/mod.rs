@@ -1,0 +1,6 @@
+//! One module per command.
+
+pub mod coverage;
+pub mod modules;
+pub mod schema;
+pub mod validate;

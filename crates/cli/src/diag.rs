@@ -1,0 +1,93 @@
+//! Findings for humans: a header, the location, the offending line with a caret, a hint.
+//!
+//! ```text
+//! error[HOST_UNKNOWN]: host `rs3000` is not in platform.toml
+//!   --> modules/minio/module.yaml:12:11
+//!    |
+//! 12 |     host: rs3000
+//!    |           ^^^^^^
+//!    = hint: did you mean `rs2000`? hosts: laptop, nas, rs2000
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use platformctl_catalog::source::{COMPOSE_MAX_BYTES, read_text};
+use platformctl_catalog::{Finding, Severity};
+
+use crate::style::Style;
+
+/// Source lines for diagnostics, read once per file and only when a finding needs them.
+pub struct Sources<'a> {
+    root: &'a Path,
+    files: HashMap<PathBuf, Option<String>>,
+}
+
+impl<'a> Sources<'a> {
+    /// Sources under `root`.
+    pub fn new(root: &'a Path) -> Self {
+        Sources {
+            root,
+            files: HashMap::new(),
+        }
+    }
+
+    fn line(&mut self, file: &Path, line: u32) -> Option<String> {
+        let root = self.root;
+        let text = self
+            .files
+            .entry(file.to_path_buf())
+            .or_insert_with(|| read_text(root, file, COMPOSE_MAX_BYTES).ok().flatten());
+        platformctl_yaml::line_at(text.as_deref()?, line).map(str::to_string)
+    }
+}
+
+/// Renders one finding.
+pub fn render(f: &Finding, sources: &mut Sources<'_>, st: &Style) -> String {
+    let mut out = String::new();
+    let head = match f.severity {
+        Severity::Error => st.red(&format!("error[{}]", f.code)),
+        Severity::Warning => st.yellow(&format!("warning[{}]", f.code)),
+    };
+    let _ = writeln!(out, "{head}: {}", st.bold(&f.message));
+    let num = f.line.to_string();
+    let pad = " ".repeat(num.len());
+    let _ = writeln!(
+        out,
+        "{pad}{} {}:{}:{}",
+        st.blue("-->"),
+        f.file.display(),
+        f.line,
+        f.column
+    );
+    if let Some(text) = sources.line(&f.file, f.line)
+        && text.chars().count() <= 400
+    {
+        let col = usize::try_from(f.column.saturating_sub(1)).unwrap_or(0);
+        let shown: String = if f.redact {
+            let head: String = text.chars().take(col).collect();
+            format!("{head}<redacted>")
+        } else {
+            text.replace('\t', " ")
+        };
+        let width = if f.redact {
+            "<redacted>".len()
+        } else {
+            let rest = shown.chars().count().saturating_sub(col);
+            usize::try_from(f.width).unwrap_or(1).clamp(1, rest.max(1))
+        };
+        let _ = writeln!(out, "{pad} {}", st.blue("|"));
+        let _ = writeln!(out, "{} {} {shown}", st.blue(&num), st.blue("|"));
+        let caret = "^".repeat(width);
+        let caret = match f.severity {
+            Severity::Error => st.red(&caret),
+            Severity::Warning => st.yellow(&caret),
+        };
+        let _ = writeln!(out, "{pad} {} {}{caret}", st.blue("|"), " ".repeat(col));
+    }
+    if let Some(h) = &f.hint {
+        let _ = writeln!(out, "{pad} {} {h}", st.blue("= hint:"));
+    }
+    out
+}

@@ -1,0 +1,36 @@
+//! `platformctl`: the command-line edge of the platform control plane.
+//!
+//! This crate only parses arguments, calls the library crates (load → observe → compare) and
+//! renders their results for humans (tables, diagnostics with carets, colour on a TTY) or for
+//! machines (`--json`: one document on stdout carrying `schema` and `exitCode`). Exit codes are
+//! a contract; see `docs/exit-codes.md`.
+
+mod cli;
+mod commands;
+mod diag;
+mod output;
+mod style;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let code = match &cli.command {
+        Command::Validate(args) => commands::validate::run(&cli, args),
+        Command::Coverage(args) => commands::coverage::run(&cli, args),
+        Command::Modules(cmd) => commands::modules::run(&cli, cmd),
+        Command::Schema(cmd) => commands::schema::run(cmd),
+        Command::Completions { shell } => commands::schema::completions(*shell),
+    };
+    ExitCode::from(code)
+}

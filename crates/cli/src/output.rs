@@ -1,0 +1,160 @@
+//! Shared plumbing of the commands: finding the root, loading the catalog, writing JSON.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use platformctl_catalog::{Catalog, Finding, LoadError, LoadOptions, discover_root};
+use serde_json::{Value, json};
+
+use crate::cli::Cli;
+use crate::diag::{Sources, render};
+use crate::style::Style;
+
+/// Exit code: success.
+pub const OK: u8 = 0;
+/// Exit code: usage, configuration or I/O error (most commands).
+pub const ERROR: u8 = 2;
+
+/// A failure to even start: what to tell a human, and the finding behind it if any.
+pub struct Fatal {
+    pub message: String,
+    pub finding: Option<Finding>,
+}
+
+impl Fatal {
+    fn new(message: impl Into<String>) -> Self {
+        Fatal {
+            message: message.into(),
+            finding: None,
+        }
+    }
+}
+
+/// The platform root from `--root`/`PLATFORM_ROOT`, or by walking up from the working folder.
+pub fn root(cli: &Cli) -> Result<PathBuf, Fatal> {
+    match &cli.root {
+        Some(dir) => {
+            if dir.join("platform.toml").is_file() {
+                Ok(dir.clone())
+            } else if dir.is_dir() {
+                Err(Fatal::new(format!(
+                    "{} holds no platform.toml; --root (or PLATFORM_ROOT) must name the platform repo",
+                    dir.display()
+                )))
+            } else {
+                Err(Fatal::new(format!(
+                    "--root {}: no such directory",
+                    dir.display()
+                )))
+            }
+        }
+        None => {
+            let cwd = std::env::current_dir()
+                .map_err(|e| Fatal::new(format!("cannot read the working directory: {e}")))?;
+            discover_root(&cwd).ok_or_else(|| {
+                Fatal::new(
+                    "no platform.toml here or in any parent folder; \
+                     run inside a platform repo or pass --root DIR",
+                )
+            })
+        }
+    }
+}
+
+/// The process environment as UTF-8 pairs (non-UTF-8 variables are skipped).
+pub fn env_pairs() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+/// Finds the root and loads the catalog.
+pub fn load(cli: &Cli, strict: bool) -> Result<Catalog, Fatal> {
+    let root = root(cli)?;
+    let opts = LoadOptions {
+        strict,
+        env: env_pairs(),
+    };
+    Catalog::load(&root, &opts).map_err(|e| {
+        let f = match e {
+            LoadError::Platform(f) | LoadError::Modules(f) => f,
+        };
+        let mut sources = Sources::new(&root);
+        let message = render(&f, &mut sources, &Style::new(cli.color));
+        Fatal {
+            message: format!("cannot load the platform at {}:\n{message}", root.display()),
+            finding: Some(f),
+        }
+    })
+}
+
+/// Reports a fatal error: a JSON document on stdout when `json`, the message on stderr always.
+pub fn fatal(schema: &str, json: bool, f: &Fatal, code: u8) -> u8 {
+    eprintln!("platformctl: {}", f.message.trim_end());
+    if json {
+        let mut doc = json!({
+            "schema": schema,
+            "exitCode": code,
+            "error": { "message": strip_ansi(&f.message) },
+        });
+        if let Some(finding) = &f.finding {
+            doc["error"]["finding"] = serde_json::to_value(finding).unwrap_or(Value::Null);
+        }
+        print_json(&doc);
+    }
+    code
+}
+
+/// Writes one JSON document and a newline to stdout.
+pub fn print_json(doc: &Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, doc);
+    let _ = writeln!(out);
+}
+
+/// Writes text to stdout, ignoring a closed pipe.
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `path` (as given on the command line) relative to `root`, if it is inside it and exists.
+pub fn relative_to_root(root: &Path, path: &Path) -> Result<PathBuf, String> {
+    let abs_root = root
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", root.display()))?;
+    // Try the path as given (relative to the working folder), then relative to the root.
+    let candidates = [path.to_path_buf(), root.join(path)];
+    for c in candidates {
+        if let Ok(abs) = c.canonicalize() {
+            return abs
+                .strip_prefix(&abs_root)
+                .map(Path::to_path_buf)
+                .map_err(|_| {
+                    format!(
+                        "{} is outside the platform repo {}",
+                        path.display(),
+                        root.display()
+                    )
+                });
+        }
+    }
+    Err(format!("{}: no such file or directory", path.display()))
+}
