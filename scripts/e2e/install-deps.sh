@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the real parts the platformctl end-to-end harness runs against:
 # a Docker engine (dockerd + containerd + runc), Debian's docker-registry, OpenSSH server and
-# client, a static busybox (image contents), curl and python3.
+# client, a static busybox (image contents), curl, python3 and procps.
 #
 # Idempotent and unattended: a package is installed only when the command it provides is
 # missing, so a machine that already has e.g. docker-ce keeps it. Nothing is started: package
@@ -44,6 +44,7 @@ have sshd || want+=(openssh-server)
 static_busybox || want+=(busybox-static)
 have curl || want+=(curl)
 have python3 || want+=(python3)
+have ps || want+=(procps)
 
 if [ "${#want[@]}" -eq 0 ]; then
   log "all present"

@@ -40,7 +40,30 @@
 #                                 runs the old one (smoke.sh shows how)
 #   home-platform/local-tool:dev  imported on each engine, never pushed: RepoDigests []
 # Every image holds /bin/busybox with the applets as symlinks (sh, sleep, true, ...) and
-# /etc/image-version, and has CMD ["/bin/sh"].
+# /etc/image-version, and has CMD ["/bin/sh"]. The engines have no bridge network: run
+# containers with `--network none` (or host).
+#
+# DIR/env keys:
+#   E2E_DIR                      DIR
+#   E1_SOCK, E2_SOCK             engine sockets (paths); E1_HOST, E2_HOST the same as unix://...
+#   REGISTRY                     127.0.0.1:PORT of the registry (plain HTTP, trusted as insecure
+#                                by the engines because it is on 127.0.0.0/8)
+#   SSH_HOST, SSH_CLOSED_HOST, SSH_SILENT_HOST
+#                                ssh_config aliases e2e-host (the sshd), e2e-closed (CLOSED_PORT),
+#                                e2e-silent (SILENT_PORT); all User root, key auth only
+#   SSH_PORT, SSH_CONFIG, SSH_KEY, KNOWN_HOSTS
+#                                sshd port, DIR/ssh_config, client private key, DIR/known_hosts
+#                                (holds [127.0.0.1]:SSH_PORT's host key; StrictHostKeyChecking yes)
+#   CLOSED_PORT, SILENT_PORT     nobody listens / accepts and never speaks
+#   DOCKER_CONFIG                a private docker CLI config dir (export it to keep ~/.docker out)
+#   E1_PID, E2_PID, E1_CONTAINERD_PID, E2_CONTAINERD_PID, REGISTRY_PID, SSHD_PID, SILENT_PID
+#   IMG_API_303, IMG_API_306, IMG_WORKER, IMG_WORKER_MIRROR, IMG_WORKER_INDEX, IMG_WEB, IMG_LOCAL
+#                                the image references above
+#   DIGEST_API_303, DIGEST_API_306, DIGEST_WORKER, DIGEST_WORKER_INDEX, DIGEST_WEB
+#                                manifest digests in the registry (sha256:...)
+#   IMAGE_ID_API_303, IMAGE_ID_API_306, IMAGE_ID_WORKER, IMAGE_ID_WEB
+#                                image IDs (the same on both engines: they were pulled)
+#   IMAGE_ID_LOCAL_E1, IMAGE_ID_LOCAL_E2   the local image's ID on each engine (they differ)
 set -euo pipefail
 
 PROG=realparts
@@ -65,13 +88,13 @@ usage() {
 # ---------------------------------------------------------------------------------------------
 # process helpers
 
-# pid_is_ours PID: the process exists and its command line mentions DIR (guards against
-# recycled pids: every process this script starts carries DIR in its arguments).
+# pid_is_ours PID: the process exists and its command line mentions a path under DIR (guards
+# against recycled pids: every process this script starts carries DIR/... in its arguments).
 pid_is_ours() {
   local pid=$1 cmd
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  if [ -z "$pid" ] || [ ! -r "/proc/$pid/cmdline" ]; then return 1; fi
   cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmd == *"$DIR"* ]]
+  [[ $cmd == *"$DIR/"* ]]
 }
 
 # alive PID: the process exists and is not a zombie (a child of this shell that has exited
@@ -96,7 +119,7 @@ descendants() {
 # stop_pid NAME PID GRACE: SIGTERM, wait up to GRACE seconds, then SIGKILL; also ends the
 # process's descendants that outlive it (e.g. sshd session processes).
 stop_pid() {
-  local name=$1 pid=$2 grace=$3 kids i
+  local name=$1 pid=$2 grace=$3 kids i k
   alive "$pid" || return 0
   kids=$(descendants "$pid")
   kill -TERM "$pid" 2>/dev/null || true
@@ -167,10 +190,10 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
 
-dk() { # dk ENGINE ARGS...: the docker CLI against one of our engines
+dk() { # dk ENGINE ARGS...: the docker CLI against one of our engines (bounded by TIMEOUT)
   local e=$1
   shift
-  "$DOCKER" -H "unix://$DIR/$e/docker.sock" "$@"
+  timeout "$TIMEOUT" "$DOCKER" -H "unix://$DIR/$e/docker.sock" "$@"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -351,7 +374,11 @@ containerd_ok() { [ -S "$DIR/$1/containerd.sock" ]; }
 make_rootfs() { # make_rootfs DEST VERSION
   local r=$1 a bb
   bb=/bin/busybox
-  [ -x "$bb" ] || bb=$(command -v busybox)
+  [ -x "$bb" ] || bb=$(command -v busybox) || die "no busybox: run scripts/e2e/install-deps.sh"
+  case "$(ldd "$bb" 2>&1 || true)" in
+    *'not a dynamic executable'* | *'statically linked'*) ;;
+    *) die "$bb is dynamically linked; images need busybox-static (scripts/e2e/install-deps.sh)" ;;
+  esac
   mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev"
   cp "$bb" "$r/bin/busybox"
   for a in sh sleep true false cat echo ls env id ps wget nc printf hostname top kill; do
@@ -394,12 +421,19 @@ build_images() {
   local i jobs_=()
   make_rootfs "$DIR/rootfs/local-dev" local-dev
   for i in "${!pushed[@]}"; do
-    import_image e1 "${pushed[$i]}" "${versions[$i]}"
+    import_image e1 "${pushed[$i]}" "${versions[$i]}" &
+    jobs_+=($!)
   done
+  wait_pids "image imports" "${jobs_[@]}"
+  jobs_=()
+  for ref in "${pushed[@]}"; do
+    dk e1 push -q "$ref" >/dev/null &
+    jobs_+=($!)
+  done
+  wait_pids "image pushes" "${jobs_[@]}"
+  jobs_=()
   dk e1 tag "$r/honcho-worker:1.4.2" "$r/aaa-mirror/honcho-worker:1.4.2"
-  for ref in "${pushed[@]}" "$r/aaa-mirror/honcho-worker:1.4.2"; do
-    dk e1 push -q "$ref" >/dev/null
-  done
+  dk e1 push -q "$r/aaa-mirror/honcho-worker:1.4.2" >/dev/null
   push_index honcho-worker 1.4.2 1.4.2-index
   log "images pushed to $r"
 
@@ -459,7 +493,7 @@ cmd_up() {
     [ -z "$(ls -A "$DIR")" ] || die "$DIR is not empty (already up? run: $0 down $DIR)"
   fi
   local c
-  for c in containerd dockerd docker-registry python3 curl ssh ssh-keygen "$DOCKER"; do
+  for c in containerd dockerd docker-registry python3 curl ssh ssh-keygen ps setsid timeout "$DOCKER"; do
     command -v "$c" >/dev/null 2>&1 || die "missing $c: run scripts/e2e/install-deps.sh"
   done
   command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || die "missing sshd: run scripts/e2e/install-deps.sh"
@@ -557,6 +591,24 @@ write_env() {
   mv "$env" "$DIR/env"
 }
 
+# shim_socket PID: for a containerd-shim-runc-v2 of ours, the socket it made (containerd 1.5+
+# hard-codes /run/containerd/s/<sha256 of "ADDRESS/NAMESPACE/ID">); empty otherwise.
+shim_socket() {
+  local -a args
+  local i ns='' id='' addr=''
+  mapfile -d '' -t args <"/proc/$1/cmdline" 2>/dev/null || return 0
+  for ((i = 0; i < ${#args[@]} - 1; i++)); do
+    case ${args[$i]} in
+      -namespace) ns=${args[$((i + 1))]} ;;
+      -id) id=${args[$((i + 1))]} ;;
+      -address) addr=${args[$((i + 1))]} ;;
+    esac
+  done
+  case $addr in "$DIR"/*) ;; *) return 0 ;; esac
+  [ -n "$ns" ] && [ -n "$id" ] || return 0
+  printf '/run/containerd/s/%s\n' "$(printf '%s' "$addr/$ns/$id" | sha256sum | cut -c1-64)"
+}
+
 # mounts_under DIR: mount points at or below DIR, deepest first (from /proc/self/mountinfo,
 # octal escapes such as \040 decoded).
 mounts_under() {
@@ -636,9 +688,16 @@ cmd_down() {
       containerd* | dockerd | docker-registry | sshd | ssh | python3*) left+=("$p") ;;
     esac
   done
+  local k sock
   for p in "${left[@]}"; do
     log "leftover process $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-120)"
+    sock=$(shim_socket "$p")
     for k in $(descendants "$p") "$p"; do kill -KILL "$k" 2>/dev/null || true; done
+    # A killed shim cannot remove its socket, /run/containerd/s/<sha256(address/ns/id)>.
+    if [ -n "$sock" ]; then
+      for ((k = 0; k < 20; k++)); do alive "$p" || break; sleep 0.1; done
+      rm -f "$sock"
+    fi
   done
   # 5. This run's (empty by now) parent cgroups, in every hierarchy.
   local cg

@@ -72,25 +72,24 @@ impl ComposeFile {
     }
 }
 
-/// Reads and parses `root/rel` and its `.env`. `Ok(None)` when the file does not exist.
-/// Findings (YAML errors, bad names, interpolation problems) go to `out`; a file that cannot
-/// be parsed at all yields `Some` with no services only when its YAML was readable.
+/// Reads and parses `root/rel` and its `.env`. `None` when the file does not exist or cannot
+/// be read or parsed; findings (I/O, YAML errors, bad names, interpolation problems) go to
+/// `out`.
 pub fn load_compose(
     root: &Path,
     rel: &Path,
     env: &[(String, String)],
     out: &mut Vec<Finding>,
-) -> Result<Option<ComposeFile>, ()> {
+) -> Option<ComposeFile> {
     let text = match read_text(root, rel, COMPOSE_MAX_BYTES) {
-        Ok(Some(t)) => t,
-        Ok(None) => return Ok(None),
+        Ok(t) => t?,
         Err(f) => {
             out.push(f);
-            return Err(());
+            return None;
         }
     };
     let vars = load_vars(root, rel, env, out);
-    parse_compose(&text, rel, &vars, out).map(Some)
+    parse_compose(&text, rel, &vars, out)
 }
 
 fn load_vars(root: &Path, rel: &Path, env: &[(String, String)], out: &mut Vec<Finding>) -> Vars {
@@ -125,13 +124,14 @@ fn sat(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Parses compose text with the given variables.
+/// Parses compose text with the given variables; `None` when it is not a compose file at all
+/// (the reason is in `out`).
 pub fn parse_compose(
     text: &str,
     rel: &Path,
     vars: &Vars,
     out: &mut Vec<Finding>,
-) -> Result<ComposeFile, ()> {
+) -> Option<ComposeFile> {
     let tree = match platformctl_yaml::parse(text, &Limits::default()) {
         Ok(Some(t)) => t,
         Ok(None) => {
@@ -140,11 +140,11 @@ pub fn parse_compose(
                 rel,
                 "the compose file is empty",
             ));
-            return Err(());
+            return None;
         }
         Err(e) => {
             out.push(yaml_finding(rel, &e));
-            return Err(());
+            return None;
         }
     };
     if tree.as_map().is_none() {
@@ -154,7 +154,7 @@ pub fn parse_compose(
             tree.pos,
             format!("a compose file is a mapping, found {}", tree.type_name()),
         ));
-        return Err(());
+        return None;
     }
     let mut file = ComposeFile {
         file: rel.to_path_buf(),
@@ -171,7 +171,7 @@ pub fn parse_compose(
             rel,
             "the compose file has no `services:`",
         ));
-        return Ok(file);
+        return Some(file);
     };
     let Some(entries) = services.as_map() else {
         if !services.is_null() {
@@ -185,7 +185,7 @@ pub fn parse_compose(
                 ),
             ));
         }
-        return Ok(file);
+        return Some(file);
     };
     for (key, body) in entries {
         let Some(name) = key.scalar_text() else {
@@ -265,7 +265,7 @@ pub fn parse_compose(
             build: body.get("build").is_some(),
         });
     }
-    Ok(file)
+    Some(file)
 }
 
 /// Interpolates a scalar node; problems become findings.
@@ -311,7 +311,7 @@ fn interpolated(
 mod tests {
     use super::*;
 
-    fn parse(text: &str, vars: &[(&str, &str)]) -> (Result<ComposeFile, ()>, Vec<Finding>) {
+    fn parse(text: &str, vars: &[(&str, &str)]) -> (Option<ComposeFile>, Vec<Finding>) {
         let vars: Vars = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -263,7 +263,8 @@ pub fn load_module(root: &Path, dir: &str, strict: bool, out: &mut Vec<Finding>)
         out.extend(check_version(&tree, &file));
         out.extend(schema::check_module(&tree, &file, strict));
         out.extend(schema::check_conditionals(&tree, &file));
-        secrets(&tree, &file, out);
+        let found = secrets(&tree, &file, out);
+        scrub(&mut out[start..], &found);
         let module = extract(&tree, dir, &file);
         if module.name != dir {
             out.push(
@@ -332,7 +333,10 @@ fn check_version(tree: &Node, file: &Path) -> Option<Finding> {
     None
 }
 
-fn secrets(tree: &Node, file: &Path, out: &mut Vec<Finding>) {
+/// Reports credential-looking values; returns them so that other findings can be scrubbed of
+/// them (the values are dropped when the caller returns, never stored).
+fn secrets(tree: &Node, file: &Path, out: &mut Vec<Finding>) -> Vec<String> {
+    let mut found = Vec::new();
     let mut path = Vec::new();
     schema::walk_scalars(tree, &mut path, &mut |keys, node| {
         let Some(text) = node.scalar_text() else {
@@ -350,8 +354,34 @@ fn secrets(tree: &Node, file: &Path, out: &mut Vec<Finding>) {
                 .hint("manifests hold no secrets: reference a secret store or an environment variable instead")
                 .redacted(),
             );
+            found.push(text.to_string());
         }
     });
+    found
+}
+
+/// Removes secret values from every message and hint (a wrong-type hint would otherwise quote
+/// the value back).
+pub(crate) fn scrub(findings: &mut [Finding], secrets: &[String]) {
+    if secrets.is_empty() {
+        return;
+    }
+    for f in findings {
+        for s in secrets {
+            if f.message.contains(s.as_str()) {
+                f.message = f.message.replace(s.as_str(), "<redacted>");
+            }
+            if let Some(h) = &mut f.hint
+                && h.contains(s.as_str())
+            {
+                *h = h.replace(s.as_str(), "<redacted>");
+            }
+            // A value too short to search for safely still must not be echoed.
+            if s.len() < 4 && f.code != Code::Secret {
+                f.hint = None;
+            }
+        }
+    }
 }
 
 fn s<'a>(node: &'a Node, path: &[&str]) -> Option<&'a Node> {

@@ -114,28 +114,25 @@ pub fn parse_platform(text: &str, strict: bool) -> Result<(Platform, Vec<Finding
         ssh_config: None,
         hosts: BTreeMap::new(),
     };
-    match cx.table(table, "platform", true) {
-        Some((t, _)) => {
-            cx.known(t, "platform", &["name", "compose_project"]);
-            if let Some((name, pos)) = cx.string(t, "platform", "name", true) {
-                if let Err(m) = names::check_ident(&name) {
-                    cx.push(Finding::new(
-                        Code::NameInvalid,
-                        rel,
-                        pos,
-                        format!("platform name: {m}"),
-                    ));
-                }
-                platform.name = name;
+    if let Some((t, _)) = cx.table(table, "platform", true) {
+        cx.known(t, "platform", &["name", "compose_project"]);
+        if let Some((name, pos)) = cx.string(t, "platform", "name", true) {
+            if let Err(m) = names::check_ident(&name) {
+                cx.push(Finding::new(
+                    Code::NameInvalid,
+                    rel,
+                    pos,
+                    format!("platform name: {m}"),
+                ));
             }
-            if let Some((p, pos)) = cx.string(t, "platform", "compose_project", true) {
-                if let Err(m) = compose_project_ok(&p) {
-                    cx.push(Finding::new(Code::NameInvalid, rel, pos, m));
-                }
-                platform.compose_project = p;
-            }
+            platform.name = name;
         }
-        None => {}
+        if let Some((p, pos)) = cx.string(t, "platform", "compose_project", true) {
+            if let Err(m) = compose_project_ok(&p) {
+                cx.push(Finding::new(Code::NameInvalid, rel, pos, m));
+            }
+            platform.compose_project = p;
+        }
     }
     if let Some((t, _)) = cx.table(table, "ssh", false) {
         cx.known(t, "ssh", &["config"]);
@@ -184,7 +181,9 @@ pub fn parse_platform(text: &str, strict: bool) -> Result<(Platform, Vec<Finding
         }
     }
     let mut findings = cx.findings;
-    secrets_in(table, rel, &lines, &mut findings);
+    let mut found = Vec::new();
+    secrets_in(table, rel, &lines, &mut findings, &mut found);
+    crate::module::scrub(&mut findings, &found);
     Ok((platform, findings))
 }
 
@@ -356,15 +355,15 @@ impl<'a> Cx<'a> {
             None => return None,
         };
         let ssh = self.string(t, section, "ssh", transport == Transport::Ssh);
-        if let Some((s, p)) = &ssh {
-            if let Err(m) = names::check_ssh_target(s) {
-                self.push(Finding::new(
-                    Code::TargetInvalid,
-                    rel,
-                    *p,
-                    format!("[{section}] ssh: {m}"),
-                ));
-            }
+        if let Some((s, p)) = &ssh
+            && let Err(m) = names::check_ssh_target(s)
+        {
+            self.push(Finding::new(
+                Code::TargetInvalid,
+                rel,
+                *p,
+                format!("[{section}] ssh: {m}"),
+            ));
         }
         let docker_socket = match self.string(t, section, "docker_socket", false) {
             Some((s, p)) => {
@@ -419,7 +418,13 @@ impl<'a> Cx<'a> {
     }
 }
 
-fn secrets_in(t: &Tbl<'_>, rel: &Path, lines: &LineIndex<'_>, out: &mut Vec<Finding>) {
+fn secrets_in(
+    t: &Tbl<'_>,
+    rel: &Path,
+    lines: &LineIndex<'_>,
+    out: &mut Vec<Finding>,
+    found: &mut Vec<String>,
+) {
     for (k, v) in t {
         match v.get_ref() {
             DeValue::String(s) => {
@@ -434,9 +439,10 @@ fn secrets_in(t: &Tbl<'_>, rel: &Path, lines: &LineIndex<'_>, out: &mut Vec<Find
                         .hint("platform.toml holds no secrets: use the ssh agent or a secret store")
                         .redacted(),
                     );
+                    found.push(s.to_string());
                 }
             }
-            DeValue::Table(inner) => secrets_in(inner, rel, lines, out),
+            DeValue::Table(inner) => secrets_in(inner, rel, lines, out, found),
             _ => {}
         }
     }

@@ -94,7 +94,7 @@ impl Catalog {
             .into_par_iter()
             .map(|p| {
                 let mut out = Vec::new();
-                let f = load_compose(root, &p, &opts.env, &mut out).ok().flatten();
+                let f = load_compose(root, &p, &opts.env, &mut out);
                 (p, f, out)
             })
             .collect();

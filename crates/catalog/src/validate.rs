@@ -71,24 +71,23 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
         if m.is_observed()
             && let Some(host) = &m.runtime.host
             && let Some(name) = m.expected_container_name(&cat.platform.compose_project)
+            && let Some(first) = container_names.insert((host.value.as_str(), name.clone()), m)
         {
-            if let Some(first) = container_names.insert((host.value.as_str(), name.clone()), m) {
-                let pos = m
-                    .runtime
-                    .container_name
-                    .as_ref()
-                    .or(m.runtime.compose_service.as_ref())
-                    .map_or(m.name_pos, |s| s.pos);
-                out.push(Finding::new(
-                    Code::ContainerNameDuplicate,
-                    &m.file,
-                    pos,
-                    format!(
-                        "container name `{name}` on host `{}` is also expected by module `{}`",
-                        host.value, first.name
-                    ),
-                ));
-            }
+            let pos = m
+                .runtime
+                .container_name
+                .as_ref()
+                .or(m.runtime.compose_service.as_ref())
+                .map_or(m.name_pos, |s| s.pos);
+            out.push(Finding::new(
+                Code::ContainerNameDuplicate,
+                &m.file,
+                pos,
+                format!(
+                    "container name `{name}` on host `{}` is also expected by module `{}`",
+                    host.value, first.name
+                ),
+            ));
         }
         for f in &mut out[start..] {
             f.module.get_or_insert_with(|| m.name.clone());
@@ -275,7 +274,7 @@ fn check_image(m: &Module, svc: &Service, compose_file: &str, out: &mut Vec<Find
     // The digest-pin flag.
     let pinned = compose_ref.as_ref().is_some_and(|r| r.digest().is_some());
     let flag = m.runtime.image_digest_pinned_in_compose.as_ref();
-    if flag.map_or(false, |f| f.value) != pinned {
+    if flag.is_some_and(|f| f.value) != pinned {
         let (pos, width) = flag.map_or(
             (
                 m.runtime

@@ -9,7 +9,7 @@
 //!    = hint: did you mean `rs2000`? hosts: laptop, nas, rs2000
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -22,18 +22,28 @@ use crate::style::Style;
 pub struct Sources<'a> {
     root: &'a Path,
     files: HashMap<PathBuf, Option<String>>,
+    secret_files: HashSet<PathBuf>,
 }
 
 impl<'a> Sources<'a> {
-    /// Sources under `root`.
-    pub fn new(root: &'a Path) -> Self {
+    /// Sources under `root`. No line is ever shown of a file that any of `findings` says
+    /// holds a secret: a multi-line secret such as a key block spans lines no finding marks.
+    pub fn new<'f>(root: &'a Path, findings: impl IntoIterator<Item = &'f Finding>) -> Self {
         Sources {
             root,
             files: HashMap::new(),
+            secret_files: findings
+                .into_iter()
+                .filter(|f| f.redact)
+                .map(|f| f.file.clone())
+                .collect(),
         }
     }
 
     fn line(&mut self, file: &Path, line: u32) -> Option<String> {
+        if self.secret_files.contains(file) {
+            return None;
+        }
         let root = self.root;
         let text = self
             .files
@@ -61,22 +71,21 @@ pub fn render(f: &Finding, sources: &mut Sources<'_>, st: &Style) -> String {
         f.line,
         f.column
     );
-    if let Some(text) = sources.line(&f.file, f.line)
+    let hidden = sources.secret_files.contains(&f.file);
+    if hidden {
+        let _ = writeln!(
+            out,
+            "{pad} {} {}",
+            st.blue("|"),
+            st.dim("(source not shown: this file holds a secret)")
+        );
+    } else if let Some(text) = sources.line(&f.file, f.line)
         && text.chars().count() <= 400
     {
         let col = usize::try_from(f.column.saturating_sub(1)).unwrap_or(0);
-        let shown: String = if f.redact {
-            let head: String = text.chars().take(col).collect();
-            format!("{head}<redacted>")
-        } else {
-            text.replace('\t', " ")
-        };
-        let width = if f.redact {
-            "<redacted>".len()
-        } else {
-            let rest = shown.chars().count().saturating_sub(col);
-            usize::try_from(f.width).unwrap_or(1).clamp(1, rest.max(1))
-        };
+        let shown = text.replace('\t', " ");
+        let rest = shown.chars().count().saturating_sub(col);
+        let width = usize::try_from(f.width).unwrap_or(1).clamp(1, rest.max(1));
         let _ = writeln!(out, "{pad} {}", st.blue("|"));
         let _ = writeln!(out, "{} {} {shown}", st.blue(&num), st.blue("|"));
         let caret = "^".repeat(width);

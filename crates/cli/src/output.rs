@@ -18,7 +18,7 @@ pub const ERROR: u8 = 2;
 /// A failure to even start: what to tell a human, and the finding behind it if any.
 pub struct Fatal {
     pub message: String,
-    pub finding: Option<Finding>,
+    pub finding: Option<Box<Finding>>,
 }
 
 impl Fatal {
@@ -79,11 +79,11 @@ pub fn load(cli: &Cli, strict: bool) -> Result<Catalog, Fatal> {
         let f = match e {
             LoadError::Platform(f) | LoadError::Modules(f) => f,
         };
-        let mut sources = Sources::new(&root);
+        let mut sources = Sources::new(&root, [&f]);
         let message = render(&f, &mut sources, &Style::new(cli.color));
         Fatal {
             message: format!("cannot load the platform at {}:\n{message}", root.display()),
-            finding: Some(f),
+            finding: Some(Box::new(f)),
         }
     })
 }

@@ -33,11 +33,20 @@ fn bad(s: &str) -> (ErrorKind, usize) {
     }
 }
 
+/// input, registry, repository, tag, normalized, familiar
+type Row = (
+    String,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    String,
+    String,
+);
+
 #[test]
 fn normalisation_table() {
     let d = format!("sha256:{H64}");
-    // input, registry, repository, tag, normalized, familiar
-    let table: Vec<(String, &str, &str, Option<&str>, String, String)> = vec![
+    let table: Vec<Row> = vec![
         (
             "redis".into(),
             "docker.io",
@@ -676,7 +685,7 @@ fn image_ids_are_not_references() {
         format!("library/{H64}")
     );
     assert_eq!(ok(&format!("x/{H64}")).repository(), format!("x/{H64}"));
-    assert_eq!(ok(&format!("{}", &H64[..63])).tag(), None);
+    assert_eq!(ok(&H64[..63]).tag(), None);
     assert_eq!(
         ok(&format!("sha256:{}", &H64[..12])).tag(),
         Some(&H64[..12])

@@ -12,22 +12,27 @@ pub(crate) enum Strength {
     Weak,
 }
 
-/// Cheap prefilter: substrings one of which every credential key contains.
-const KEY_NEEDLES: &[&[u8]] = &[
-    b"pass",
-    b"pwd",
-    b"secret",
-    b"token",
-    b"key",
-    b"auth",
-    b"credential",
-];
-
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.len() >= needle.len()
-        && hay
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+/// Whether `s` mentions anything a credential key would contain: `pass`,
+/// `pwd`, `secret`, `token`, `key`, `auth`, `credential`, in any ASCII case.
+/// The cheap prefilter in front of key classification and of the search for
+/// assignments inside values.
+pub(crate) fn mentions_credential(s: &str) -> bool {
+    let b = s.as_bytes();
+    let fold = |c: u8| c | 0x20;
+    (1..b.len()).any(|i| {
+        let needle: &[u8] = match (fold(b[i - 1]), fold(b[i])) {
+            (b'p', b'a') => b"pass",
+            (b'p', b'w') => b"pwd",
+            (b's', b'e') => b"secret",
+            (b't', b'o') => b"token",
+            (b'k', b'e') => b"key",
+            (b'a', b'u') => b"auth",
+            (b'c', b'r') => b"credential",
+            _ => return false,
+        };
+        let rest = &b[i - 1..];
+        rest.len() >= needle.len() && needle.iter().zip(rest).all(|(n, c)| *n == fold(*c))
+    })
 }
 
 /// Splits a key into words on anything that is not an ASCII letter or digit
@@ -145,8 +150,7 @@ fn ends_with_ci(word: &str, suffix: &str) -> bool {
 /// not credential keys while `db_password`, `clientSecret`, `API_KEY`,
 /// `secret_key_base` and `token2` are.
 pub(crate) fn classify_key(key: &str) -> Option<Strength> {
-    let bytes = key.as_bytes();
-    if !KEY_NEEDLES.iter().any(|n| contains_ci(bytes, n)) {
+    if !mentions_credential(key) {
         return None;
     }
     let mut words = split_words(key);
@@ -185,8 +189,16 @@ fn is_changeme(s: &str) -> bool {
     if s.len() > 40 {
         return false;
     }
-    let q = squash(s);
-    q.contains("changeme") || q.contains("changeit") || q.contains("changethis")
+    let mut buf = [0u8; 40];
+    let mut n = 0;
+    for b in s.bytes().filter(u8::is_ascii_alphanumeric) {
+        buf[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    let q = &buf[..n];
+    [&b"changeme"[..], b"changeit", b"changethis"]
+        .iter()
+        .any(|w| q.windows(w.len()).any(|x| x == *w))
 }
 
 /// `${VAR}`, `$VAR`, `$$VAR`, `{{ .Values.x }}`, `%(ENV)s`, `!secret name`,

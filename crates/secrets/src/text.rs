@@ -15,18 +15,7 @@ static KEY_RE: LazyLock<Regex> =
 /// separator at all.
 fn worth_scanning(text: &str) -> bool {
     let b = text.as_bytes();
-    (b.contains(&b':') || b.contains(&b'='))
-        && [
-            &b"pass"[..],
-            b"pwd",
-            b"secret",
-            b"token",
-            b"key",
-            b"auth",
-            b"credential",
-        ]
-        .iter()
-        .any(|n| b.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
+    (b.contains(&b':') || b.contains(&b'=')) && literal::mentions_credential(text)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -188,7 +188,7 @@ fn show(catalog: &Catalog, name: &str, json: bool, schema: &str, st: &Style) -> 
     let mut out = String::new();
     let Some(m) = m else {
         let _ = writeln!(out, "{} (manifest does not parse)\n", st.bold(&lm.dir));
-        let mut sources = Sources::new(&catalog.root);
+        let mut sources = Sources::new(&catalog.root, &catalog.findings);
         for f in &findings {
             out.push_str(&render(f, &mut sources, st));
         }
@@ -289,7 +289,7 @@ fn show(catalog: &Catalog, name: &str, json: bool, schema: &str, st: &Style) -> 
     );
     if !findings.is_empty() {
         let _ = writeln!(out, "\n{}", st.bold("Findings"));
-        let mut sources = Sources::new(&catalog.root);
+        let mut sources = Sources::new(&catalog.root, &catalog.findings);
         for f in &findings {
             out.push_str(&render(f, &mut sources, st));
         }

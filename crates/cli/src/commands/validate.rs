@@ -69,7 +69,7 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> u8 {
         }));
     } else {
         let st = Style::new(cli.color);
-        let mut sources = Sources::new(&catalog.root);
+        let mut sources = Sources::new(&catalog.root, &catalog.findings);
         let mut text = String::new();
         for f in &findings {
             text.push_str(&render(f, &mut sources, &st));
