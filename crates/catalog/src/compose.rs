@@ -42,6 +42,9 @@ pub struct Service {
     /// Where the key is written.
     #[serde(skip)]
     pub pos: Pos,
+    /// The key's width on its line.
+    #[serde(skip)]
+    pub width: u32,
     /// `image:`.
     pub image: Option<ComposeImage>,
     /// `container_name:` after interpolation.
@@ -59,6 +62,11 @@ pub struct ComposeFile {
     pub file: PathBuf,
     /// Top-level `name:` after interpolation.
     pub name: Option<String>,
+    /// Where `name:`'s value is written, and its width.
+    #[serde(skip)]
+    pub name_pos: Pos,
+    #[serde(skip)]
+    name_width: u32,
     /// Services in file order.
     pub services: Vec<Service>,
     #[serde(skip)]
@@ -66,6 +74,11 @@ pub struct ComposeFile {
 }
 
 impl ComposeFile {
+    /// The width of the `name:` value, for the caret underline.
+    pub fn name_width(&self) -> u32 {
+        self.name_width
+    }
+
     /// The service called `name`.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.index.get(name).map(|&i| &self.services[i])
@@ -159,11 +172,15 @@ pub fn parse_compose(
     let mut file = ComposeFile {
         file: rel.to_path_buf(),
         name: None,
+        name_pos: Pos::new(1, 1),
+        name_width: 1,
         services: Vec::new(),
         index: HashMap::new(),
     };
     if let Some(n) = tree.get("name") {
         file.name = interpolated(n, rel, vars, out).map(|(v, _)| v);
+        file.name_pos = n.pos;
+        file.name_width = n.width;
     }
     let Some(services) = tree.get("services") else {
         out.push(Finding::at_file(
@@ -259,6 +276,7 @@ pub fn parse_compose(
         file.services.push(Service {
             name: name.to_string(),
             pos: key.pos,
+            width: key.width,
             image,
             container_name,
             profiles,

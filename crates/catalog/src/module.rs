@@ -256,12 +256,18 @@ pub fn load_module(root: &Path, dir: &str, strict: bool, out: &mut Vec<Finding>)
         }
         Err(e) => {
             out.push(yaml_finding(&file, &e));
+            secrets_in_text(&text, &file, out);
             None
         }
     };
     if let Some(tree) = tree {
-        out.extend(check_version(&tree, &file));
-        out.extend(schema::check_module(&tree, &file, strict));
+        let mut schema_findings = schema::check_module(&tree, &file, strict);
+        if let Some(v) = check_version(&tree, &file) {
+            // One finding for an old apiVersion, not two.
+            schema_findings.retain(|f| !(f.code == Code::InvalidValue && f.pos() == v.pos()));
+            out.push(v);
+        }
+        out.extend(schema_findings);
         out.extend(schema::check_conditionals(&tree, &file));
         let found = secrets(&tree, &file, out);
         scrub(&mut out[start..], &found);
@@ -381,6 +387,28 @@ pub(crate) fn scrub(findings: &mut [Finding], secrets: &[String]) {
                 f.hint = None;
             }
         }
+    }
+}
+
+/// Secrets in a text that did not parse: found by scanning the raw text, so that a syntax
+/// error never hides one (and the renderer then hides the file's lines).
+pub(crate) fn secrets_in_text(text: &str, file: &Path, out: &mut Vec<Finding>) {
+    let hits = platformctl_secrets::scan_text(text);
+    if hits.is_empty() {
+        return;
+    }
+    let lines = crate::source::LineIndex::new(text);
+    for hit in hits {
+        out.push(
+            Finding::new(
+                Code::Secret,
+                file,
+                lines.pos(hit.offset),
+                format!("the file holds {}", hit.kind.describe()),
+            )
+            .hint("remove it: this repo holds no secrets")
+            .redacted(),
+        );
     }
 }
 

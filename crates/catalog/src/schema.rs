@@ -4,7 +4,7 @@
 //! fields) and the JSON Schema that `platformctl schema module` prints for editors, so the two
 //! cannot disagree.
 
-use platformctl_yaml::{Node, ScalarKind, Value};
+use platformctl_yaml::{Node, Pos, ScalarKind, Value};
 use serde_json::{Map as JsonMap, Value as Json, json};
 
 use crate::finding::{Code, Finding, Severity};
@@ -260,7 +260,7 @@ pub const MODULE: &[Field] = &[
 /// Checks a manifest tree against [`MODULE`]; findings are in `file`.
 pub fn check_module(root: &Node, file: &std::path::Path, strict: bool) -> Vec<Finding> {
     let mut out = Vec::new();
-    check_obj(root, MODULE, "", file, strict, &mut out);
+    check_obj(root, MODULE, "", root.pos, file, strict, &mut out);
     out
 }
 
@@ -268,7 +268,7 @@ pub fn check_module(root: &Node, file: &std::path::Path, strict: bool) -> Vec<Fi
 /// and a service; an external module's compose fields mean nothing.
 pub fn check_conditionals(root: &Node, file: &std::path::Path) -> Vec<Finding> {
     let mut out = Vec::new();
-    let Some(runtime) = root.get("spec").and_then(|s| s.get("runtime")) else {
+    let Some((runtime_key, runtime)) = root.get("spec").and_then(|s| s.entry("runtime")) else {
         return out;
     };
     if runtime.as_map().is_none() {
@@ -297,7 +297,7 @@ pub fn check_conditionals(root: &Node, file: &std::path::Path) -> Vec<Finding> {
                     Finding::new(
                         Code::MissingField,
                         file,
-                        runtime.pos,
+                        runtime_key.pos,
                         format!(
                             "missing `spec.runtime.{key}` (required for docker-compose modules)"
                         ),
@@ -310,10 +310,12 @@ pub fn check_conditionals(root: &Node, file: &std::path::Path) -> Vec<Finding> {
     out
 }
 
+/// `key_pos` is where the mapping's own key is written: a missing field is reported there.
 fn check_obj(
     node: &Node,
     fields: &'static [Field],
     path: &str,
+    key_pos: Pos,
     file: &std::path::Path,
     strict: bool,
     out: &mut Vec<Finding>,
@@ -345,7 +347,7 @@ fn check_obj(
                 Finding::new(
                     Code::MissingField,
                     file,
-                    node.pos,
+                    key_pos,
                     format!("missing required field `{at}`"),
                 )
                 .hint(format!("add `{}:` ({})", field.name, field.doc)),
@@ -382,13 +384,14 @@ fn check_obj(
                 };
                 out.push(finding);
             }
-            Some(field) => check_value(value, field, &at, file, strict, out),
+            Some(field) => check_value(value, key.pos, field, &at, file, strict, out),
         }
     }
 }
 
 fn check_value(
     node: &Node,
+    key_pos: Pos,
     field: &Field,
     at: &str,
     file: &std::path::Path,
@@ -413,7 +416,7 @@ fn check_value(
         finding
     };
     match field.ty {
-        Ty::Obj(fields) => check_obj(node, fields, at, file, strict, out),
+        Ty::Obj(fields) => check_obj(node, fields, at, key_pos, file, strict, out),
         Ty::Bool => {
             if node.as_bool().is_none() {
                 out.push(wrong("a boolean"));
@@ -431,8 +434,10 @@ fn check_value(
                 if let Some(h) = hint {
                     finding = finding.hint(h);
                 }
-                if matches!(shape, Str::ModuleName | Str::Ident) {
-                    finding.code = Code::NameInvalid;
+                match shape {
+                    Str::ModuleName | Str::Ident => finding.code = Code::NameInvalid,
+                    Str::RelPath => finding.code = Code::PathOutsideRoot,
+                    _ => {}
                 }
                 out.push(finding);
             }

@@ -26,6 +26,7 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
 
     for m in cat.modules() {
         let start = out.len();
+        let mut claimed_twice = false;
         check_host(m, &hosts, &mut out);
         if m.is_observed() {
             check_compose(cat, m, &mut out);
@@ -52,6 +53,7 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
                 .or_default()
                 .push(svc.value.as_str());
             if let Some(first) = claims.insert((cf.value.as_str(), svc.value.as_str()), m) {
+                claimed_twice = true;
                 out.push(
                     Finding::new(
                         Code::ComposeServiceClaimed,
@@ -67,27 +69,31 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
                 );
             }
         }
-        // Container names unique per host.
+        // Container names unique per host (a second claim of a service is reported once).
         if m.is_observed()
+            && !claimed_twice
             && let Some(host) = &m.runtime.host
             && let Some(name) = m.expected_container_name(&cat.platform.compose_project)
             && let Some(first) = container_names.insert((host.value.as_str(), name.clone()), m)
         {
-            let pos = m
+            let (pos, width) = m
                 .runtime
                 .container_name
                 .as_ref()
                 .or(m.runtime.compose_service.as_ref())
-                .map_or(m.name_pos, |s| s.pos);
-            out.push(Finding::new(
-                Code::ContainerNameDuplicate,
-                &m.file,
-                pos,
-                format!(
-                    "container name `{name}` on host `{}` is also expected by module `{}`",
-                    host.value, first.name
-                ),
-            ));
+                .map_or((m.name_pos, 1), |s| (s.pos, s.width));
+            out.push(
+                Finding::new(
+                    Code::ContainerNameDuplicate,
+                    &m.file,
+                    pos,
+                    format!(
+                        "container name `{name}` on host `{}` is also expected by module `{}`",
+                        host.value, first.name
+                    ),
+                )
+                .width(width),
+            );
         }
         for f in &mut out[start..] {
             f.module.get_or_insert_with(|| m.name.clone());
@@ -103,14 +109,16 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
             && name != project
         {
             out.push(
-                Finding::at_file(
+                Finding::new(
                     Code::ComposeProjectMismatch,
                     path,
+                    file.name_pos,
                     format!(
                         "compose project `{name}` is not platform.toml's compose_project `{project}`; \
                          drift commands would not find these containers"
                     ),
                 )
+                .width(file.name_width())
                 .hint(format!("set `name: {project}` in the compose file")),
             );
         }
@@ -124,6 +132,7 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
                         svc.pos,
                         format!("compose service `{}` has no module", svc.name),
                     )
+                    .width(svc.width)
                     .hint(format!(
                         "add modules/{}/module.yaml with compose_service: {}",
                         svc.name, svc.name

@@ -49,7 +49,12 @@ impl<'a> Sources<'a> {
             .files
             .entry(file.to_path_buf())
             .or_insert_with(|| read_text(root, file, COMPOSE_MAX_BYTES).ok().flatten());
-        platformctl_yaml::line_at(text.as_deref()?, line).map(str::to_string)
+        let line = platformctl_yaml::line_at(text.as_deref()?, line)?;
+        // Belt and braces: a line that looks like it holds a credential is never shown.
+        if !platformctl_secrets::scan_text(line).is_empty() {
+            return None;
+        }
+        Some(line.to_string())
     }
 }
 

@@ -385,7 +385,7 @@ static RULES: &[Rule] = &[
         left: L::NotAlnum,
         right: R::Any,
         check: C::UrlPassword,
-        precheck: Some(authority_has_userinfo),
+        precheck: Some(url_with_literal_password),
     },
 ];
 
@@ -467,14 +467,25 @@ fn triggered_rules(text: &str) -> u64 {
     mask
 }
 
-/// Some `scheme://` in `text` is followed by an authority containing `@`
-/// (`user[:password]@host`). Most URLs have none, and skip the URL regex.
-fn authority_has_userinfo(text: &str) -> bool {
+/// Some `scheme://` in `text` is followed by `user:password@` whose
+/// password is not a placeholder. Mirrors the URL rule's regex (the
+/// authority ends at `/ ? #`, whitespace or a quote; the user ends at the
+/// first `:`, the password at the first `@`), so that the regex only runs on
+/// URLs it will report. Most URLs have no userinfo, and in a clean catalog
+/// the rest carry `${VAR}` passwords.
+fn url_with_literal_password(text: &str) -> bool {
     text.match_indices("://").any(|(i, _)| {
-        text[i + 3..]
-            .bytes()
-            .take_while(|b| !matches!(b, b'/' | b'?' | b'#') && !b.is_ascii_whitespace())
-            .any(|b| b == b'@')
+        let rest = &text[i + 3..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '/' | '?' | '#' | '\'' | '"'))
+            .unwrap_or(rest.len());
+        let authority = &rest[..end];
+        let Some((userinfo, _host)) = authority.split_once('@') else {
+            return false;
+        };
+        userinfo
+            .split_once(':')
+            .is_some_and(|(_, password)| !literal::is_placeholder_password(password))
     })
 }
 

@@ -286,7 +286,7 @@ pub fn scan_pair(key: &str, value: &str) -> Option<SecretHit> {
             len: end - start,
         });
     }
-    text::assignment_hits(value).into_iter().next()
+    text::assignment_hits(value, true).into_iter().next()
 }
 
 /// Scans free text (Markdown, an embedded file): every token [`scan_value`]
@@ -306,7 +306,7 @@ pub fn scan_pair(key: &str, value: &str) -> Option<SecretHit> {
 /// ```
 pub fn scan_text(text: &str) -> Vec<SecretHit> {
     let mut hits = detect::value_hits(text, false);
-    let assignments = text::assignment_hits(text);
+    let assignments = text::assignment_hits(text, false);
     if assignments.is_empty() {
         return hits;
     }

@@ -362,8 +362,10 @@ fn is_env_var_name(s: &str) -> bool {
 /// Values that say "no value here": `<redacted>`, `***`, `xxxx`, `...`,
 /// `[REDACTED]`, `{password}`, `%s`, `TODO`, `your-token-here`.
 fn is_placeholder(s: &str) -> bool {
+    // `***`, `...`, `-`, `xxxx` (but `x` alone may be a password).
     if s.chars()
-        .all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '…' | '•' | '-' | '_' | '#' | '?'))
+        .all(|c| matches!(c, '*' | '.' | '…' | '•' | '-' | '_' | '#' | '?'))
+        || (s.len() >= 3 && s.chars().all(|c| matches!(c, 'x' | 'X')))
     {
         return true;
     }
@@ -469,10 +471,14 @@ fn weak_accepts(s: &str) -> bool {
     if let (Some(scheme), Some(cred), None) = (parts.next(), parts.next(), parts.next()) {
         return is_in(scheme, &["bearer", "basic", "token"]) && cred.len() >= 8;
     }
-    if let Some((user, pass)) = s.split_once(':') {
-        if !user.is_empty() && !pass.is_empty() && !s.contains(char::is_whitespace) {
-            return true;
-        }
+    // `user:pass`, but not `ldap:ou=people` or `provider:profile/name`.
+    if let Some((user, pass)) = s.split_once(':')
+        && !user.is_empty()
+        && !pass.is_empty()
+        && !s.contains(char::is_whitespace)
+        && !pass.contains(['=', '/'])
+    {
+        return true;
     }
     looks_random(s)
 }

@@ -1,21 +1,34 @@
 //! `key: value`, `key=value`, `KEY="value"` and `key = "value"` shapes
 //! inside free text (Markdown lines, embedded config files, DSNs).
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use crate::literal;
 use crate::{SecretHit, SecretKind};
 
-static KEY_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z_][A-Za-z0-9_.\-]*").expect("key regex compiles"));
+/// Byte ranges of the identifier runs `[A-Za-z_][A-Za-z0-9_.-]*` in `line`.
+fn identifiers(line: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let b = line.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && !(b[i].is_ascii_alphabetic() || b[i] == b'_') {
+            i += 1;
+        }
+        if i >= b.len() {
+            return None;
+        }
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.' | b'-')) {
+            i += 1;
+        }
+        Some((start, i))
+    })
+}
 
 /// Cheap prefilter: the text mentions something credential-like and has a
 /// separator at all.
-fn worth_scanning(text: &str) -> bool {
+fn worth_scanning(text: &str, cli_flags: bool) -> bool {
     let b = text.as_bytes();
-    (b.contains(&b':') || b.contains(&b'=')) && literal::mentions_credential(text)
+    (b.contains(&b':') || b.contains(&b'=') || (cli_flags && text.contains("--")))
+        && literal::mentions_credential(text)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,6 +40,9 @@ enum Sep {
     /// below"), so a bare value only counts at the start of a line and as the
     /// line's last word.
     Loose,
+    /// `--password value`: a command-line flag and its argument. Only
+    /// looked for inside values (commands, entrypoints), not in prose.
+    Flag,
 }
 
 /// Everything before the key on its line is indentation, a list or quote
@@ -39,67 +55,51 @@ fn key_starts_line(before: &str) -> bool {
 }
 
 /// Credential assignments in `text`, with offsets relative to `text`.
-pub(crate) fn assignment_hits(text: &str) -> Vec<SecretHit> {
+/// With `cli_flags`, `--password value` counts too (for values that are
+/// commands).
+pub(crate) fn assignment_hits(text: &str, cli_flags: bool) -> Vec<SecretHit> {
     let mut hits = Vec::new();
-    if !worth_scanning(text) {
+    if !worth_scanning(text, cli_flags) {
         return hits;
     }
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
-        scan_line(line, line_start, &mut hits);
+        scan_line(line, line_start, cli_flags, &mut hits);
         line_start += line.len();
     }
     hits
 }
 
-fn scan_line(line: &str, line_start: usize, hits: &mut Vec<SecretHit>) {
+fn scan_line(line: &str, line_start: usize, cli_flags: bool, hits: &mut Vec<SecretHit>) {
     let line = line.trim_end_matches(['\n', '\r']);
     let mut resume = 0;
-    for m in KEY_RE.find_iter(line) {
-        if m.start() < resume {
+    for (key_start, key_end) in identifiers(line) {
+        if key_start < resume {
             continue;
         }
-        let raw_key = m.as_str();
-        let key = raw_key.trim_end_matches(['.', '-']);
-        let Some(strength) = literal::classify_key(key) else {
+        let key = &line[key_start..key_end];
+        if key.ends_with(['.', '-']) {
+            // `password.` or `token-` at the end of a word: not a key.
             continue;
-        };
-        let before = &line[..m.start()];
+        }
+        let before = &line[..key_start];
         let prev = before.chars().next_back();
         if prev.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '{' | '%')) {
             continue;
         }
-        let mut i = m.start() + key.len();
-        if key.len() != raw_key.len() {
-            // `password.` or `token-` at the end of a word: not a key.
-            continue;
-        }
+        let mut i = key_end;
         // A quoted key: `"password": …`, `'token' = …`.
         let quoted_key = matches!(prev, Some('"' | '\''));
         if quoted_key && line[i..].starts_with(prev.expect("checked")) {
             i += 1;
         }
-        let rest = &line[i..];
-        let (sep, value_start) = if rest.starts_with('=') && !rest.starts_with("==") {
-            (Sep::Tight, i + 1)
-        } else if let Some(after) = rest.strip_prefix(':') {
-            if after.is_empty() || after.starts_with([' ', '\t']) {
-                (Sep::Loose, i + 1 + (after.len() - after.trim_start().len()))
-            } else {
-                continue;
-            }
-        } else {
-            let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-            let after_eq = &rest[blanks..];
-            if blanks > 0 && after_eq.starts_with('=') && !after_eq.starts_with("==") {
-                let v = &after_eq[1..];
-                (
-                    Sep::Loose,
-                    i + blanks + 1 + (v.len() - v.trim_start().len()),
-                )
-            } else {
-                continue;
-            }
+        let is_flag = cli_flags && before.ends_with("--");
+        let Some((sep, value_rel)) = separator(&line[i..], quoted_key, is_flag) else {
+            continue;
+        };
+        let value_start = i + value_rel;
+        let Some(strength) = literal::classify_key(key) else {
+            continue;
         };
         let Some((v_start, v_end, quoted)) = value_range(line, value_start, sep) else {
             continue;
@@ -128,6 +128,38 @@ fn scan_line(line: &str, line_start: usize, hits: &mut Vec<SecretHit>) {
     }
 }
 
+/// The separator at the start of `rest` (what follows a key) and the offset
+/// of the value after it.
+fn separator(rest: &str, quoted_key: bool, is_flag: bool) -> Option<(Sep, usize)> {
+    let blanks = |s: &str| s.len() - s.trim_start_matches([' ', '\t']).len();
+    if rest.starts_with('=') {
+        return (!rest.starts_with("==")).then_some((Sep::Tight, 1));
+    }
+    // `key:`, with Markdown emphasis around the colon allowed:
+    // `**Password:** x`, `**Password**: x`.
+    let stars = rest.len() - rest.trim_start_matches('*').len();
+    if let Some(after) = rest[stars..].strip_prefix(':') {
+        let after_stars = after.len() - after.trim_start_matches('*').len();
+        let tail = &after[after_stars..];
+        let at = stars + 1 + after_stars;
+        if tail.is_empty() || tail.starts_with([' ', '\t']) {
+            return Some((Sep::Loose, at + blanks(tail)));
+        }
+        // Compact JSON: `"password":"x"`.
+        return (quoted_key && stars == 0 && after_stars == 0).then_some((Sep::Loose, at));
+    }
+    let n = blanks(rest);
+    if n == 0 {
+        return None;
+    }
+    let after = &rest[n..];
+    if after.starts_with('=') && !after.starts_with("==") {
+        return Some((Sep::Loose, n + 1 + blanks(&after[1..])));
+    }
+    // `--password value`: one blank, then a value that is not another flag.
+    (is_flag && n == 1 && !after.is_empty() && !after.starts_with('-')).then_some((Sep::Flag, n))
+}
+
 /// The value's byte range in `line` (quotes excluded) and whether it was
 /// quoted. `None` when there is no value.
 fn value_range(line: &str, start: usize, sep: Sep) -> Option<(usize, usize, bool)> {
@@ -154,7 +186,7 @@ fn value_range(line: &str, start: usize, sep: Sep) -> Option<(usize, usize, bool
         Sep::Tight => rest
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ';' | '&' | ','))
             .unwrap_or(rest.len()),
-        Sep::Loose => rest.find(char::is_whitespace).unwrap_or(rest.len()),
+        Sep::Loose | Sep::Flag => rest.find(char::is_whitespace).unwrap_or(rest.len()),
     };
     let bare = rest[..end_rel].trim_end_matches(['.', ',', ')', ']', '}', '>']);
     // Keep a trailing `}` when the value is an interpolation: `${X}`.
@@ -174,7 +206,7 @@ mod tests {
     use super::*;
 
     fn spans(text: &str) -> Vec<&str> {
-        assignment_hits(text)
+        assignment_hits(text, false)
             .iter()
             .map(|h| &text[h.offset..h.offset + h.len])
             .collect()

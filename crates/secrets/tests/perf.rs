@@ -76,54 +76,58 @@ fn manifest(i: u64) -> Vec<(String, String)> {
     ]
 }
 
-#[test]
-#[ignore = "timing; run in release with --ignored"]
-fn catalog_of_10k_manifests_scans_fast() {
+/// How long `f` takes over `pairs`, robust to a loaded machine: the pairs
+/// are timed in chunks of 1,000 (well under a scheduler time slice), each
+/// chunk's best of seven runs is kept, and the bests are summed.
+fn measure(pairs: &[(String, String)], f: impl Fn(&str, &str) -> bool) -> (Duration, usize) {
+    let mut total = Duration::ZERO;
+    let mut found = 0;
+    for chunk in pairs.chunks(1_000) {
+        let mut best = Duration::MAX;
+        for _ in 0..7 {
+            let start = Instant::now();
+            let n = chunk.iter().filter(|(k, v)| f(k, v)).count();
+            best = best.min(start.elapsed());
+            found = found.max(n);
+        }
+        total += best;
+    }
+    (total, found)
+}
+
+fn catalog() -> Vec<(String, String)> {
     let pairs: Vec<(String, String)> = (0..10_000).flat_map(manifest).collect();
     assert_eq!(pairs.len(), 250_000);
     // Warm up: compile the regexes.
     assert!(scan_pair("password", "hunter2").is_some());
+    pairs
+}
 
-    let mut best = Duration::MAX;
-    for _ in 0..5 {
-        let start = Instant::now();
-        let found = pairs
-            .iter()
-            .filter(|(k, v)| scan_pair(k, v).is_some())
-            .count();
-        best = best.min(start.elapsed());
-        assert_eq!(found, 0, "the catalog is clean");
-    }
+#[test]
+#[ignore = "timing; run in release with --ignored"]
+fn catalog_of_10k_manifests_scans_fast() {
+    let pairs = catalog();
+    let (took, found) = measure(&pairs, |k, v| scan_pair(k, v).is_some());
+    assert_eq!(found, 0, "the catalog is clean");
     println!(
-        "250,000 pairs in {best:?} ({:.0} ns/pair, one thread)",
-        best.as_nanos() as f64 / 250_000.0
+        "250,000 pairs in {took:?} ({:.0} ns/pair, one thread)",
+        took.as_nanos() as f64 / 250_000.0
     );
     if !cfg!(debug_assertions) {
         // One thread; the budget is 50 ms on two cores.
-        assert!(best < Duration::from_millis(100), "{best:?}");
+        assert!(took < Duration::from_millis(50), "{took:?}");
     }
 }
 
 #[test]
-#[ignore = "timing breakdown"]
-fn breakdown() {
-    let pairs: Vec<(String, String)> = (0..10_000).flat_map(manifest).collect();
-    let t = |name: &str, f: &dyn Fn(&str, &str) -> bool| {
-        let start = Instant::now();
-        let n = pairs.iter().filter(|(k, v)| f(k, v)).count();
-        println!("{name}: {:?} ({n})", start.elapsed());
-    };
-    t("warm", &|k, v| scan_pair(k, v).is_some());
-    t("scan_value", &|_, v| {
-        platformctl_secrets::scan_value(v).is_some()
-    });
-    t("scan_pair neutral", &|_, v| scan_pair("zzz", v).is_some());
-    t("scan_pair", &|k, v| scan_pair(k, v).is_some());
+#[ignore = "timing breakdown per manifest field"]
+fn breakdown_per_field() {
+    let pairs = catalog();
     for i in 0..25 {
-        let start = Instant::now();
-        for (k, v) in pairs.iter().skip(i).step_by(25) {
-            std::hint::black_box(scan_pair(k, v));
-        }
-        println!("  {:>10?} {:?}", start.elapsed(), pairs[i].0);
+        let field: Vec<(String, String)> = pairs.iter().skip(i).step_by(25).cloned().collect();
+        let (took, _) = measure(&field, |k, v| scan_pair(k, v).is_some());
+        println!("{took:>12?}  {}", pairs[i].0);
     }
+    let (took, _) = measure(&pairs, |_, v| platformctl_secrets::scan_value(v).is_some());
+    println!("{took:>12?}  (scan_value only, all fields)");
 }

@@ -172,9 +172,18 @@ pub fn parse(src: &str, limits: &Limits) -> Result<Option<Node>, Error> {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
+                let mut width = width_of(&span);
+                if width <= 1 && !text.contains('\n') {
+                    // Implicit keys come with an empty span: measure the text instead.
+                    let quotes = match style {
+                        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => 2,
+                        _ => 0,
+                    };
+                    width = sat(text.chars().count() + quotes).max(1);
+                }
                 let node = Node {
                     pos,
-                    width: width_of(&span),
+                    width,
                     value: Value::Scalar(Scalar {
                         text: text.into_owned(),
                         style: style_of(style),
