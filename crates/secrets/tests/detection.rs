@@ -422,6 +422,9 @@ fn flags_assignments_inside_values() {
         "Server=db;Database=app;User Id=sa;Password=Secr3t!;",
         "[client]\nuser = app\npassword = \"hunter2\"\n",
         "smtp:\n  host: mail\n  password: hunter2\n",
+        "redis-server --requirepass hunter2 --appendonly yes",
+        "app serve --db-password hunter2",
+        "{\"password\":\"hunter2\"}",
     ] {
         let hit = scan_pair("environment", value).unwrap_or_else(|| panic!("{value:?}"));
         assert!(matches!(hit.kind, SecretKind::LiteralPassword { .. }));
@@ -435,6 +438,11 @@ fn flags_assignments_inside_values() {
         "POSTGRES_PASSWORD_FILE=/run/secrets/postgres",
         "redis-server --appendonly yes",
         "TZ=Europe/Berlin",
+        "app --password-file /run/secrets/db",
+        "app --password --stdin",
+        "app --password \"${DB_PASSWORD}\"",
+        "sh -c 'echo $$PASSWORD'",
+        "mysqladmin ping -u root -p$$MYSQL_ROOT_PASSWORD",
     ] {
         assert_eq!(scan_pair("environment", value), None, "{value:?}");
     }
@@ -557,4 +565,37 @@ fn scan_text_prose_is_clean() {
     ] {
         assert_eq!(scan_text(text), Vec::new(), "{text}");
     }
+}
+
+#[test]
+fn scan_text_markdown_shapes() {
+    for (text, secret) in [
+        ("**Password:** hunter2", "hunter2"),
+        ("**Password**: hunter2", "hunter2"),
+        ("- password: `hunter2`", "hunter2"),
+        ("{\"password\":\"hunter2\"}", "hunter2"),
+        ("PASSWORD = 'x' # one character is still a password", "x"),
+        ("> # password: hunter2", "hunter2"),
+    ] {
+        let hits = scan_text(text);
+        assert_eq!(hits.len(), 1, "{text}");
+        assert_eq!(span(text, &hits[0]), secret, "{text}");
+    }
+    // CLI flags with a separate argument are only read inside values: in
+    // prose `--password` is usually followed by an English word.
+    assert_eq!(scan_text("use --password to set it"), Vec::new());
+    assert!(scan_pair("command", "redis-server --requirepass hunter2").is_some());
+}
+
+#[test]
+fn weak_keys_need_credential_shaped_values() {
+    for v in ["oidc", "ldap:ou=people,dc=example", "google:profile/default", "none", "basic"] {
+        assert_eq!(scan_pair("auth", v), None, "{v}");
+    }
+    for v in ["admin:hunter2", "Bearer abcdef1234567890", "changeme", "Zq8rT1vXk29LmN0p"] {
+        assert!(scan_pair("auth", v).is_some(), "{v}");
+    }
+    // One `x` may be a password; a run of them is a placeholder.
+    assert!(scan_pair("password", "x").is_some());
+    assert_eq!(scan_pair("password", "xxx"), None);
 }
