@@ -245,6 +245,23 @@ pub fn load_module(root: &Path, dir: &str, strict: bool, out: &mut Vec<Finding>)
             return loaded;
         }
     };
+    loaded.module = check_manifest(&text, dir, strict, out);
+    tag(out, start, dir);
+    loaded
+}
+
+/// Parses and checks the text of `modules/<dir>/module.yaml` (no I/O): the schema, the
+/// conditional rules, secrets and the folder name. Findings go to `out`; the model is `None`
+/// when the text is not a YAML mapping at all.
+pub fn check_manifest(
+    text: &str,
+    dir: &str,
+    strict: bool,
+    out: &mut Vec<Finding>,
+) -> Option<Module> {
+    let file = Path::new("modules").join(dir).join(MANIFEST_FILE);
+    let start = out.len();
+    let mut module = None;
     let tree = match platformctl_yaml::parse(&text, &Limits::default()) {
         Ok(Some(t)) => Some(t),
         Ok(None) => {
@@ -271,22 +288,19 @@ pub fn load_module(root: &Path, dir: &str, strict: bool, out: &mut Vec<Finding>)
         out.extend(schema::check_conditionals(&tree, &file));
         let found = secrets(&tree, &file, out);
         scrub(&mut out[start..], &found);
-        let module = extract(&tree, dir, &file);
-        if module.name != dir {
+        let m = extract(&tree, dir, &file);
+        if m.name != dir {
             out.push(
                 Finding::new(
                     Code::NameMismatch,
                     &file,
-                    module.name_pos,
-                    format!(
-                        "metadata.name `{}` differs from its folder `{dir}`",
-                        module.name
-                    ),
+                    m.name_pos,
+                    format!("metadata.name `{}` differs from its folder `{dir}`", m.name),
                 )
                 .hint(format!("rename the folder or set `name: {dir}`")),
             );
         }
-        loaded.module = Some(module);
+        module = Some(m);
     }
     // A folder name that is not a module name is a finding of its own.
     if let Err(m) = crate::names::check_module_name(dir) {
@@ -297,7 +311,7 @@ pub fn load_module(root: &Path, dir: &str, strict: bool, out: &mut Vec<Finding>)
         ));
     }
     tag(out, start, dir);
-    loaded
+    module
 }
 
 fn tag(out: &mut [Finding], start: usize, dir: &str) {

@@ -1,1 +1,308 @@
-//! placeholder (being written)
+//! Typed observations of a Docker host, and the decoding of the engine's answers into them.
+//!
+//! This is the vocabulary between platformctl's **observe** stage (which talks to hosts over
+//! SSH or a local socket) and its **compare** stage (which judges drift). The observe stage
+//! asks each host's engine a handful of read-only questions and hands the raw JSON answers to
+//! [`decode`]; the result is a [`HostEvidence`]: the host's containers and the images they run,
+//! reduced to what drift rules need (SPEC §5):
+//!
+//! - a [`Container`]: id, name, its `com.docker.compose.*` labels (and no other label: labels
+//!   can hold anything, and nothing else is needed), state, health, the reference it was created
+//!   from and the ID of the image it runs;
+//! - an [`Image`]: its ID, `RepoTags` and `RepoDigests`, with Docker's `<none>:<none>` and
+//!   `<none>@<none>` placeholders dropped.
+//!
+//! The crate is pure: no I/O, no async runtime. Decoding borrows from the answer where it can
+//! and never builds a generic JSON tree, so a host with thousands of containers decodes in a
+//! few milliseconds and in little more memory than the answer itself. Decoding never panics,
+//! whatever the bytes, and its errors ([`DecodeError`]) say which answer and where it went
+//! wrong without ever repeating a value from it (labels and environment can hold secrets).
+//!
+//! ```
+//! use platformctl_evidence::{ContainerState, HostEvidence, decode};
+//!
+//! let containers = br#"[{"Id":"4f1c","Names":["/home-platform-redis-1"],"Image":"redis:7",
+//!   "ImageID":"sha256:aa","State":"running","Status":"Up 2 hours (healthy)",
+//!   "Labels":{"com.docker.compose.project":"home-platform",
+//!             "com.docker.compose.service":"redis","maintainer":"someone"}}]"#;
+//! let images = br#"[{"Id":"sha256:aa","RepoTags":["redis:7"],
+//!   "RepoDigests":["redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"]}]"#;
+//! let host = HostEvidence::new(decode::api_containers(containers)?, decode::api_images(images)?);
+//! let redis = &host.containers[0];
+//! assert_eq!(redis.name, "home-platform-redis-1");
+//! assert_eq!(redis.service(), Some("redis"));
+//! assert_eq!(redis.state, ContainerState::Running);
+//! assert!(!redis.labels.contains_key("maintainer"));
+//! assert_eq!(host.image(&redis.image_id).unwrap().repo_tags, ["redis:7"]);
+//! # Ok::<(), platformctl_evidence::DecodeError>(())
+//! ```
+
+#![warn(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+pub mod decode;
+
+pub use decode::{Answer, DecodeError};
+
+/// The compose labels platformctl reads.
+pub mod labels {
+    /// Every label kept on a [`Container`](crate::Container) starts with this.
+    pub const PREFIX: &str = "com.docker.compose.";
+    /// The compose project.
+    pub const PROJECT: &str = "com.docker.compose.project";
+    /// The compose service.
+    pub const SERVICE: &str = "com.docker.compose.service";
+    /// `"True"` on containers of `docker compose run`.
+    pub const ONEOFF: &str = "com.docker.compose.oneoff";
+    /// The replica number (`1` for a service that is not scaled).
+    pub const NUMBER: &str = "com.docker.compose.container-number";
+}
+
+/// Everything observed on one host: its containers and the images they run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HostEvidence {
+    /// The containers, in the order the engine listed them.
+    pub containers: Vec<Container>,
+    /// The images the containers run, one per ID, sorted by ID.
+    pub images: Vec<Image>,
+}
+
+impl HostEvidence {
+    /// Keeps only the images the containers use (deduplicated by id).
+    pub fn new(containers: Vec<Container>, images: Vec<Image>) -> Self {
+        let mut images: Vec<Image> = images
+            .into_iter()
+            .filter(|i| containers.iter().any(|c| c.image_id == i.id))
+            .collect();
+        images.sort_by(|a, b| a.id.cmp(&b.id));
+        images.dedup_by(|a, b| a.id == b.id);
+        HostEvidence { containers, images }
+    }
+
+    /// Decodes the two Engine API answers (`GET /containers/json?all=1` and
+    /// `GET /images/json?digests=1`) into evidence.
+    pub fn from_api(containers_json: &[u8], images_json: &[u8]) -> Result<Self, DecodeError> {
+        Ok(HostEvidence::new(
+            decode::api_containers(containers_json)?,
+            decode::api_images(images_json)?,
+        ))
+    }
+
+    /// Decodes the two `docker inspect` answers (`docker inspect --type container ID…` and
+    /// `docker image inspect ID…`) into evidence.
+    pub fn from_cli(containers_json: &[u8], images_json: &[u8]) -> Result<Self, DecodeError> {
+        Ok(HostEvidence::new(
+            decode::cli_containers(containers_json)?,
+            decode::cli_images(images_json)?,
+        ))
+    }
+
+    /// The image with this ID (`sha256:…`), if it was observed.
+    pub fn image(&self, id: &str) -> Option<&Image> {
+        self.images
+            .binary_search_by(|i| i.id.as_str().cmp(id))
+            .ok()
+            .map(|at| &self.images[at])
+    }
+
+    /// The image a container runs, if it was observed.
+    pub fn image_of(&self, container: &Container) -> Option<&Image> {
+        self.image(&container.image_id)
+    }
+}
+
+/// One container, as the engine reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Container {
+    /// The full container ID.
+    pub id: String,
+    /// The name, without the leading `/`.
+    pub name: String,
+    /// Only the labels starting with `com.docker.compose.` ([`labels::PREFIX`]).
+    pub labels: BTreeMap<String, String>,
+    /// The state.
+    pub state: ContainerState,
+    /// The health, when the container has a health check and it has reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
+    /// The reference the container was created from (`Config.Image`). The list API's `Image`
+    /// field is the same, except that Docker replaces it by the image ID (`sha256:…`) when that
+    /// reference has since moved to another image; never rely on it being a reference.
+    pub image_ref: String,
+    /// The ID of the image the container runs (`sha256:…`).
+    pub image_id: String,
+}
+
+impl Container {
+    /// The `com.docker.compose.project` label.
+    pub fn project(&self) -> Option<&str> {
+        self.label(labels::PROJECT)
+    }
+
+    /// The `com.docker.compose.service` label.
+    pub fn service(&self) -> Option<&str> {
+        self.label(labels::SERVICE)
+    }
+
+    /// Whether this is a `docker compose run` container (label `com.docker.compose.oneoff` is
+    /// `True`).
+    pub fn is_oneoff(&self) -> bool {
+        self.label(labels::ONEOFF) == Some("True")
+    }
+
+    /// The replica number (label `com.docker.compose.container-number`).
+    pub fn number(&self) -> Option<u32> {
+        self.label(labels::NUMBER)?.parse().ok()
+    }
+
+    /// A compose label (any other label was not kept).
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+
+    /// The first 12 characters of the ID, as `docker ps` prints it.
+    pub fn short_id(&self) -> &str {
+        short(&self.id)
+    }
+}
+
+/// The first 12 characters of an ID (after `sha256:` for image IDs).
+pub fn short(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    match id.char_indices().nth(12) {
+        Some((at, _)) => &id[..at],
+        None => id,
+    }
+}
+
+/// A container's state (`State.Status` in `docker inspect`, `State` in the list API).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ContainerState {
+    /// Created, never started.
+    Created,
+    /// Running.
+    Running,
+    /// Paused (its processes are frozen).
+    Paused,
+    /// Being restarted by its restart policy.
+    Restarting,
+    /// Being removed.
+    Removing,
+    /// Stopped.
+    Exited,
+    /// Failed to stop or be removed.
+    Dead,
+    /// A state this version does not know (kept as written, at most 64 characters).
+    Other(String),
+}
+
+impl ContainerState {
+    /// The longest unknown state kept.
+    const MAX_OTHER: usize = 64;
+
+    /// Reads the engine's word for a state (any case).
+    pub fn parse(s: &str) -> Self {
+        const KNOWN: [(&str, ContainerState); 7] = [
+            ("created", ContainerState::Created),
+            ("running", ContainerState::Running),
+            ("paused", ContainerState::Paused),
+            ("restarting", ContainerState::Restarting),
+            ("removing", ContainerState::Removing),
+            ("exited", ContainerState::Exited),
+            ("dead", ContainerState::Dead),
+        ];
+        for (word, state) in KNOWN {
+            if s.eq_ignore_ascii_case(word) {
+                return state;
+            }
+        }
+        let end = s
+            .char_indices()
+            .nth(Self::MAX_OTHER)
+            .map_or(s.len(), |(at, _)| at);
+        ContainerState::Other(s[..end].to_string())
+    }
+
+    /// The engine's word: `running`, `exited`, …
+    pub fn as_str(&self) -> &str {
+        match self {
+            ContainerState::Created => "created",
+            ContainerState::Running => "running",
+            ContainerState::Paused => "paused",
+            ContainerState::Restarting => "restarting",
+            ContainerState::Removing => "removing",
+            ContainerState::Exited => "exited",
+            ContainerState::Dead => "dead",
+            ContainerState::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for ContainerState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ContainerState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A container's health-check verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// Within its start period, not yet healthy.
+    Starting,
+    /// Healthy.
+    Healthy,
+    /// Unhealthy.
+    Unhealthy,
+}
+
+impl Health {
+    /// Reads the engine's word (`starting`, `healthy`, `unhealthy`; `none` and anything else
+    /// are no health).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "starting" => Some(Health::Starting),
+            "healthy" => Some(Health::Healthy),
+            "unhealthy" => Some(Health::Unhealthy),
+            _ => None,
+        }
+    }
+
+    /// The engine's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Starting => "starting",
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+impl fmt::Display for Health {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An image, as the engine reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Image {
+    /// The image ID (`sha256:…`): the digest of its configuration, which is NOT the manifest
+    /// digest a registry serves (with the containerd image store it may be; never rely on it).
+    pub id: String,
+    /// Its tags (`redis:7`), without `<none>:<none>`.
+    pub repo_tags: Vec<String>,
+    /// The manifests it was pulled as (`redis@sha256:…`), in no meaningful order, without
+    /// `<none>@<none>`. Empty for an image built or loaded locally.
+    pub repo_digests: Vec<String>,
+}

@@ -389,6 +389,10 @@ static RULES: &[Rule] = &[
     },
 ];
 
+/// Trigger literals sharing their first two bytes, each with the bitmask of
+/// rules it enables.
+type TriggerGroup = Vec<(&'static [u8], u64)>;
+
 struct Compiled {
     rules: Vec<Regex>,
     /// Bitset over byte pairs: bit `(a << 8) | b` is set when some trigger
@@ -396,7 +400,7 @@ struct Compiled {
     pairs: Box<[u64; 1024]>,
     /// Trigger literals grouped by their first two bytes (sorted by pair),
     /// each with the bitmask of rules it enables.
-    by_pair: Vec<(u16, Vec<(&'static [u8], u64)>)>,
+    by_pair: Vec<(u16, TriggerGroup)>,
 }
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
@@ -406,7 +410,7 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
         .map(|r| Regex::new(r.pattern).expect("rule pattern compiles"))
         .collect();
     let mut pairs = Box::new([0u64; 1024]);
-    let mut by_pair: Vec<(u16, Vec<(&'static [u8], u64)>)> = Vec::new();
+    let mut by_pair: Vec<(u16, TriggerGroup)> = Vec::new();
     for (i, rule) in RULES.iter().enumerate() {
         for &t in rule.triggers {
             let t = t.as_bytes();

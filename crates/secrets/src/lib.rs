@@ -90,8 +90,9 @@
 //!   secret *names*. Password hashes (`password_hash`) are not flagged.
 //! - **Weak keys.** `auth`, `authorization`, `credential(s)` often hold a
 //!   method or profile name (`auth: oidc`), so under them only
-//!   credential-shaped literals are flagged: `user:pass`, `Bearer …`/`Basic
-//!   …`, random-looking strings, and `changeme`.
+//!   credential-shaped literals are flagged: `user:pass` (but not
+//!   `ldap:ou=people`), `Bearer …`/`Basic …`, random-looking strings, and
+//!   `changeme`.
 //! - **What is not a literal**, under any key: empty values; anything
 //!   containing an interpolation (`${…}`, `{{…}}`, so `abc${X}` too) or
 //!   starting with `$VAR`/`$$VAR`; absolute paths, `./`, `../`, `~/` paths,
@@ -102,7 +103,8 @@
 //!   `30s`, `512Mi`); UPPER_SNAKE_CASE names with at least one underscore
 //!   (`DB_PASSWORD`); YAML syntax (`|`, `>-`, `*alias`, `!secret name`);
 //!   placeholders (`<redacted>`, `[REDACTED]`, `{password}`, `***`,
-//!   `xxxx`, `...`, `%s`, `TODO`, `required`, `your-token-here`).
+//!   `xxx` — three or more; a lone `x` is flagged —, `...`, `%s`, `TODO`,
+//!   `required`, `your-token-here`).
 //! - **`changeme` is a literal password** (also `CHANGE_ME`, `changeit`,
 //!   `ChangeMe123`): it is a real, guessable password once deployed. So are
 //!   `admin`, `password`, `secret` under a credential key.
@@ -120,13 +122,24 @@
 //!   still credentials.
 //! - **URL credentials** need `scheme://user:password@host` with a non-empty
 //!   password that is not a reference or placeholder; `postgres://u:changeme@`
-//!   and `:password@` are flagged. The hit points at the password only.
+//!   and `:password@` are flagged. The hit points at the password only (for
+//!   Slack/Discord webhook URLs, at the secret path). `Authorization: Bearer
+//!   <token>` / `Basic <token>` is flagged whatever the key.
 //! - **In free text**, `KEY=value` (no blanks around `=`) counts anywhere,
 //!   as does a quoted value (`password: "x"`, `api_key = 'x'`,
 //!   ``password: `x` ``); a bare value after `: ` or ` = ` counts only when
 //!   the key starts its line (after indentation, list, quote or comment
 //!   markers) and the value is the line's last word, so prose such as "the
-//!   password: see below" is not flagged. Commented-out lines are scanned.
+//!   password: see below" is not flagged (and an unquoted multi-word
+//!   passphrase there is missed: quote it). Markdown emphasis around the
+//!   colon (`**Password:** x`) and compact JSON (`"password":"x"`) are read;
+//!   Markdown tables and XML elements are not (a table's "type" column would
+//!   read as a value). Commented-out lines are scanned.
+//! - **Command lines.** Inside a *value* ([`scan_pair`]), `--password value`
+//!   also counts (`command: redis-server --requirepass x`); in free text it
+//!   does not, because prose says "use --password to set it". A flag and its
+//!   argument in separate list items (`["--requirepass", "x"]`) are separate
+//!   pairs and are not connected.
 //! - **Not flagged** at all: `${VAR:-default}` defaults, numeric PINs,
 //!   secrets in a value whose key is not a credential key and whose shape is
 //!   not a known format (there is no entropy-only detection: it flags
@@ -228,7 +241,7 @@ impl std::error::Error for SecretHit {}
 
 /// The key as it may appear in a message: at most 80 characters, control
 /// characters replaced by `?`.
-fn key_for_display(key: &str) -> String {
+pub(crate) fn key_for_display(key: &str) -> String {
     let key = key.trim();
     let mut out: String = key
         .chars()

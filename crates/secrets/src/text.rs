@@ -119,7 +119,7 @@ fn scan_line(line: &str, line_start: usize, cli_flags: bool, hits: &mut Vec<Secr
         if let Some((s, e)) = literal::literal_span(value, strength) {
             hits.push(SecretHit {
                 kind: SecretKind::LiteralPassword {
-                    key: key.to_owned(),
+                    key: crate::key_for_display(key),
                 },
                 offset: line_start + v_start + s,
                 len: e - s,

@@ -589,10 +589,21 @@ fn scan_text_markdown_shapes() {
 
 #[test]
 fn weak_keys_need_credential_shaped_values() {
-    for v in ["oidc", "ldap:ou=people,dc=example", "google:profile/default", "none", "basic"] {
+    for v in [
+        "oidc",
+        "ldap:ou=people,dc=example",
+        "google:profile/default",
+        "none",
+        "basic",
+    ] {
         assert_eq!(scan_pair("auth", v), None, "{v}");
     }
-    for v in ["admin:hunter2", "Bearer abcdef1234567890", "changeme", "Zq8rT1vXk29LmN0p"] {
+    for v in [
+        "admin:hunter2",
+        "Bearer abcdef1234567890",
+        "changeme",
+        "Zq8rT1vXk29LmN0p",
+    ] {
         assert!(scan_pair("auth", v).is_some(), "{v}");
     }
     // One `x` may be a password; a run of them is a placeholder.

@@ -16,7 +16,7 @@ fn renderings(hit: &SecretHit) -> Vec<String> {
         hit.to_string(),
         format!("{hit:?}"),
         format!("{hit:#?}"),
-        (&*Box::<dyn std::error::Error>::from(hit.clone())).to_string(),
+        Box::<dyn std::error::Error>::from(hit.clone()).to_string(),
     ]
 }
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test of platformctl, on a fresh machine: installs what the tests need (Debian
+# packages, idempotently), then checks formatting and lints and runs the whole test suite,
+# including the end-to-end tests against real Docker engines, a registry and an sshd that the
+# test harness starts itself on loopback (never the machine's own Docker daemon).
+#
+# Usage: scripts/test.sh            (as root, or with passwordless sudo, for the packages)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "packages the tests need"
+scripts/e2e/install-deps.sh
+for tool in prlimit setpriv; do
+  command -v "$tool" >/dev/null || { echo "test.sh: $tool (util-linux) is missing" >&2; exit 1; }
+done
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (unit, property, CLI snapshot and end-to-end tests)"
+cargo test --workspace --locked
