@@ -262,7 +262,7 @@ pub fn check_manifest(
     let file = Path::new("modules").join(dir).join(MANIFEST_FILE);
     let start = out.len();
     let mut module = None;
-    let tree = match platformctl_yaml::parse(&text, &Limits::default()) {
+    let tree = match platformctl_yaml::parse(text, &Limits::default()) {
         Ok(Some(t)) => Some(t),
         Ok(None) => {
             out.push(
@@ -273,7 +273,7 @@ pub fn check_manifest(
         }
         Err(e) => {
             out.push(yaml_finding(&file, &e));
-            secrets_in_text(&text, &file, out);
+            secrets_in_text(text, &file, out);
             None
         }
     };

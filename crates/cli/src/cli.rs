@@ -43,6 +43,11 @@ pub enum Command {
     /// The module catalog.
     #[command(subcommand)]
     Modules(ModulesCommand),
+    /// Read-only drift of one module against its host (exit 0 in sync, 1 drift, 2 error).
+    Plan(PlanArgs),
+    /// Read-only drift of the fleet (exit 0 in sync, 2 drift, 5 no host answered, 8 partial,
+    /// 1 usage or config error).
+    DriftCheck(DriftCheckArgs),
     /// JSON Schemas for editors (yaml-language-server) and other validators.
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -64,6 +69,40 @@ pub struct ValidateArgs {
     /// One JSON document on stdout (schema platformctl/validate/v1).
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The module.
+    pub module: String,
+    /// One JSON document on stdout (schema platformctl/plan/v1).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the plan document to FILE, or to DIR/<module>.plan.json.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub out: Option<PathBuf>,
+    /// Seconds the host may take in all (connect, ask, close); default 30.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftCheckArgs {
+    /// Modules to check (default: every module).
+    #[arg(value_name = "MODULE")]
+    pub modules: Vec<String>,
+    /// Only the modules of this host.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// One JSON document on stdout (schema platformctl/drift-check/v1).
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds each host may take in all (connect, ask, close); default 30.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Hosts observed at the same time; default 8.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -22,13 +22,20 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+            let mut code = u8::try_from(e.exit_code()).unwrap_or(2);
+            // drift-check's contract: 2 means drift, so its usage errors are 1.
+            if code == 2 && std::env::args().any(|a| a == "drift-check") {
+                code = commands::drift::exit::USAGE;
+            }
+            return ExitCode::from(code);
         }
     };
     let code = match &cli.command {
         Command::Validate(args) => commands::validate::run(&cli, args),
         Command::Coverage(args) => commands::coverage::run(&cli, args),
         Command::Modules(cmd) => commands::modules::run(&cli, cmd),
+        Command::Plan(args) => commands::drift::plan(&cli, args),
+        Command::DriftCheck(args) => commands::drift::drift_check(&cli, args),
         Command::Schema(cmd) => commands::schema::run(cmd),
         Command::Completions { shell } => commands::schema::completions(*shell),
     };

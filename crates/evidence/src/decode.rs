@@ -168,7 +168,7 @@ impl DecodeError {
         self.answer
     }
 
-    /// The index of the array item being decoded, if the error was inside one.
+    /// The index (0-based) of the array item being decoded, if the error was inside one.
     pub fn item(&self) -> Option<usize> {
         self.item
     }
@@ -607,6 +607,15 @@ fn state_from_status(status: &str) -> Option<ContainerState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_borrowed_when_they_can_be() {
+        let plain: Str<'_> = serde_json::from_slice(br#""redis:7""#).unwrap();
+        assert!(matches!(plain.0, Cow::Borrowed("redis:7")));
+        let escaped: Str<'_> = serde_json::from_slice(br#""a\u0041""#).unwrap();
+        assert!(matches!(escaped.0, Cow::Owned(_)));
+        assert_eq!(escaped.0, "aA");
+    }
 
     #[test]
     fn status_texts() {

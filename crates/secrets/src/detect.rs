@@ -554,8 +554,8 @@ fn check_ok(check: Check, body: &str) -> bool {
     }
 }
 
-/// End of a private key block that starts at `start`: the end of the
-/// matching `-----END … -----` line, or the end of the text.
+/// End of a private key block whose header ends at `header_end`: the end of
+/// the next `-----END …-----` marker, or the end of the text.
 fn private_key_end(text: &str, header_end: usize) -> usize {
     let rest = &text[header_end..];
     if let Some(end) = rest.find("-----END") {

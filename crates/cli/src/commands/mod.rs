@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod coverage;
+pub mod drift;
 pub mod modules;
 pub mod schema;
 pub mod validate;

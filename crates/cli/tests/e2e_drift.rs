@@ -1,0 +1,972 @@
+//! End-to-end drift on real parts (issue 3, item 5): two private Docker engines, a registry
+//! (so images have real RepoDigests), an sshd on 127.0.0.1, a closed port and a silent host,
+//! all started by `scripts/e2e/realparts.sh` for this test binary alone and stopped at the end.
+//! The machine's own Docker daemon is never touched.
+//!
+//! One `up` serves every scenario (libtest-mimic, `harness = false`); `down` runs even when a
+//! scenario fails. Without root (dockerd needs it) every scenario is reported as ignored, with
+//! the reason on stderr — never as passed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value;
+
+struct Parts {
+    dir: PathBuf,
+    env: BTreeMap<String, String>,
+    workspace: PathBuf,
+}
+
+impl Parts {
+    fn up(workspace: &Path) -> Result<Parts, String> {
+        let deps = Command::new(workspace.join("scripts/e2e/install-deps.sh"))
+            .output()
+            .map_err(|e| format!("install-deps.sh: {e}"))?;
+        if !deps.status.success() {
+            return Err(format!(
+                "install-deps.sh failed: {}",
+                String::from_utf8_lossy(&deps.stderr)
+            ));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("pc-")
+            .tempdir_in("/tmp")
+            .map_err(|e| e.to_string())?
+            .keep();
+        let up = Command::new(workspace.join("scripts/e2e/realparts.sh"))
+            .arg("up")
+            .arg(&dir)
+            .output()
+            .map_err(|e| format!("realparts.sh: {e}"))?;
+        if !up.status.success() {
+            return Err(format!(
+                "realparts.sh up failed:\n{}",
+                String::from_utf8_lossy(&up.stderr)
+            ));
+        }
+        let text = std::fs::read_to_string(dir.join("env")).map_err(|e| e.to_string())?;
+        let env = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    v.trim_matches('"').trim_matches('\'').to_string(),
+                )
+            })
+            .collect();
+        Ok(Parts {
+            dir,
+            env,
+            workspace: workspace.to_path_buf(),
+        })
+    }
+
+    fn get(&self, k: &str) -> &str {
+        self.env.get(k).map_or("", String::as_str)
+    }
+
+    /// The docker CLI against engine `e1` or `e2`.
+    fn docker(&self, engine: &str, args: &[&str]) -> Output {
+        let sock = self.get(if engine == "e1" { "E1_SOCK" } else { "E2_SOCK" });
+        Command::new("docker")
+            .arg("-H")
+            .arg(format!("unix://{sock}"))
+            .args(args)
+            .env("DOCKER_CONFIG", self.get("DOCKER_CONFIG"))
+            .output()
+            .expect("docker CLI")
+    }
+
+    fn docker_ok(&self, engine: &str, args: &[&str]) -> String {
+        let out = self.docker(engine, args);
+        assert!(
+            out.status.success(),
+            "docker {args:?} on {engine}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Parts {
+    fn drop(&mut self) {
+        let _ = Command::new(self.workspace.join("scripts/e2e/realparts.sh"))
+            .arg("down")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+/// A compose-labelled container: `docker run -d` (or `create` when `start` is false).
+fn container(
+    p: &Parts,
+    engine: &str,
+    name: &str,
+    service: &str,
+    image: &str,
+    start: bool,
+    extra: &[&str],
+) {
+    let project = "com.docker.compose.project=home-platform".to_string();
+    let svc = format!("com.docker.compose.service={service}");
+    let mut args = vec![
+        if start { "run" } else { "create" },
+        "--network",
+        "none",
+        "--name",
+        name,
+        "--label",
+        &project,
+        "--label",
+        &svc,
+        "--label",
+        "com.docker.compose.container-number=1",
+    ];
+    if start {
+        args.insert(1, "-d");
+    }
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&[image, "sleep", "100000"]);
+    p.docker_ok(engine, &args);
+}
+
+struct World {
+    parts: Parts,
+    root: PathBuf,
+    /// The digest the moved tag now points to (the desired digest of `web-moved`).
+    new_web_digest: String,
+    marker: PathBuf,
+}
+
+/// (module, host, compose image, pinned, desired_state, external)
+struct Spec {
+    name: &'static str,
+    host: &'static str,
+    image: String,
+    stopped: bool,
+    service: String,
+}
+
+fn build_world(parts: Parts) -> World {
+    let p = &parts;
+    let reg = p.get("REGISTRY").to_string();
+    let api303 = p.get("IMG_API_303").to_string();
+    let api306 = p.get("IMG_API_306").to_string();
+    let worker = p.get("IMG_WORKER").to_string();
+    let web = p.get("IMG_WEB").to_string();
+    let local = p.get("IMG_LOCAL").to_string();
+    let d306 = p.get("DIGEST_API_306").to_string();
+    let dworker_index = p.get("DIGEST_WORKER_INDEX").to_string();
+
+    // Containers on e1.
+    container(
+        p,
+        "e1",
+        "home-platform-api-tag-drift-1",
+        "api-tag-drift",
+        &api303,
+        true,
+        &[],
+    );
+    container(
+        p,
+        "e1",
+        "home-platform-api-digest-ok-1",
+        "api-digest-ok",
+        &api306,
+        true,
+        &[],
+    );
+    container(
+        p,
+        "e1",
+        "home-platform-api-tag-ok-1",
+        "api-tag-ok",
+        &api306,
+        true,
+        &[],
+    );
+    container(
+        p,
+        "e1",
+        "home-platform-worker-multi-1",
+        "worker-multi",
+        &worker,
+        true,
+        &[],
+    );
+    container(
+        p,
+        "e1",
+        "home-platform-web-moved-1",
+        "web-moved",
+        &web,
+        true,
+        &[],
+    );
+    container(
+        p,
+        "e1",
+        "home-platform-local-tool-1",
+        "local-tool",
+        &local,
+        true,
+        &[],
+    );
+    container(
+        p,
+        "e1",
+        "home-platform-stopped-svc-1",
+        "stopped-svc",
+        &api306,
+        false,
+        &[],
+    );
+    container(
+        p,
+        "e1",
+        "home-platform-dormant-svc-1",
+        "dormant-svc",
+        &api306,
+        true,
+        &[],
+    );
+    container(
+        p,
+        "e1",
+        "home-platform-unhealthy-svc-1",
+        "unhealthy-svc",
+        &api306,
+        true,
+        &[
+            "--health-cmd",
+            "false",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+        ],
+    );
+    container(
+        p,
+        "e1",
+        "someone-renamed-this",
+        "renamed-svc",
+        &api306,
+        true,
+        &[],
+    );
+    container(
+        p,
+        "e1",
+        "home-platform_v1-named_1",
+        "v1-named",
+        &api306,
+        true,
+        &[],
+    );
+    // A container with the name the module expects but another service's label (the compose
+    // service was renamed and the old container is still there).
+    container(
+        p,
+        "e1",
+        "home-platform-relabelled-1",
+        "old-name",
+        &api306,
+        true,
+        &[],
+    );
+    // On e2, and through the local transport on e1.
+    container(
+        p,
+        "e2",
+        "home-platform-e2-svc-1",
+        "e2-svc",
+        &api306,
+        true,
+        &[],
+    );
+    container(
+        p,
+        "e1",
+        "home-platform-local-svc-1",
+        "local-svc",
+        &api306,
+        true,
+        &[],
+    );
+
+    // The tag moves after web-moved started: a new image under the same tag, pushed, so the
+    // tag's digest is new while the container still runs the old image.
+    let new_web_digest = {
+        let rootfs = tempfile::tempdir().expect("tempdir");
+        std::fs::write(rootfs.path().join("marker"), "new web build\n").unwrap();
+        let tar = Command::new("tar")
+            .arg("-C")
+            .arg(rootfs.path())
+            .args(["-cf", "-", "."])
+            .output()
+            .expect("tar");
+        let sock = p.get("E1_SOCK");
+        let mut import = Command::new("docker")
+            .args(["-H", &format!("unix://{sock}"), "import", "-", &web])
+            .env("DOCKER_CONFIG", p.get("DOCKER_CONFIG"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("docker import");
+        use std::io::Write;
+        import.stdin.take().unwrap().write_all(&tar.stdout).unwrap();
+        assert!(import.wait().unwrap().success());
+        p.docker_ok("e1", &["push", &web]);
+        let digests = p.docker_ok(
+            "e1",
+            &[
+                "image",
+                "inspect",
+                "--format",
+                "{{json .RepoDigests}}",
+                &web,
+            ],
+        );
+        let list: Vec<String> = serde_json::from_str(&digests).unwrap();
+        list.iter()
+            .find_map(|d| d.split_once('@').map(|(_, h)| h.to_string()))
+            .expect("the pushed image has a repo digest")
+    };
+
+    // Wait for the health check to say unhealthy (bounded).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let h = p.docker_ok(
+            "e1",
+            &[
+                "inspect",
+                "--format",
+                "{{.State.Health.Status}}",
+                "home-platform-unhealthy-svc-1",
+            ],
+        );
+        if h == "unhealthy" || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    // The platform repo the tests check.
+    let root = p.dir.join("platform");
+    std::fs::create_dir_all(root.join("ops")).unwrap();
+    std::fs::copy(p.get("SSH_CONFIG"), root.join("ops/ssh_config")).unwrap();
+    let e1 = p.get("E1_SOCK");
+    let e2 = p.get("E2_SOCK");
+    std::fs::write(
+        root.join("platform.toml"),
+        format!(
+            "[platform]\nname = \"e2e\"\ncompose_project = \"home-platform\"\n\n\
+             [ssh]\nconfig = \"ops/ssh_config\"\n\n\
+             [hosts.e1]\ntransport = \"ssh\"\nssh = \"e2e-host\"\ndocker_socket = \"{e1}\"\nconnect_timeout_s = 5\n\n\
+             [hosts.e2]\ntransport = \"ssh\"\nssh = \"e2e-host\"\ndocker_socket = \"{e2}\"\nconnect_timeout_s = 5\n\n\
+             [hosts.local1]\ntransport = \"local\"\ndocker_socket = \"{e1}\"\n\n\
+             [hosts.closed]\ntransport = \"ssh\"\nssh = \"e2e-closed\"\nconnect_timeout_s = 2\n\n\
+             [hosts.silent]\ntransport = \"ssh\"\nssh = \"e2e-silent\"\nconnect_timeout_s = 2\n"
+        ),
+    )
+    .unwrap();
+    let pinned = |img: &str, digest: &str| format!("{img}@{digest}");
+    let specs = vec![
+        Spec {
+            name: "api-tag-drift",
+            host: "e1",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "api-digest-ok",
+            host: "e1",
+            image: pinned(&api306, &d306),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "api-tag-ok",
+            host: "e1",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "worker-multi",
+            host: "e1",
+            image: pinned(&worker, &dworker_index),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "web-moved",
+            host: "e1",
+            image: pinned(&web, &new_web_digest),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "local-tool",
+            host: "e1",
+            image: local.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "missing-svc",
+            host: "e1",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "stopped-svc",
+            host: "e1",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "dormant-svc",
+            host: "e1",
+            image: api306.clone(),
+            stopped: true,
+            service: String::new(),
+        },
+        Spec {
+            name: "unhealthy-svc",
+            host: "e1",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "renamed-svc",
+            host: "e1",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "v1-named",
+            host: "e1",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "relabelled",
+            host: "e1",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "e2-svc",
+            host: "e2",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "local-svc",
+            host: "local1",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "closed-svc",
+            host: "closed",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+        Spec {
+            name: "silent-svc",
+            host: "silent",
+            image: api306.clone(),
+            stopped: false,
+            service: String::new(),
+        },
+    ];
+    let mut compose = String::from("name: home-platform\nservices:\n");
+    for s in &specs {
+        let svc = if s.service.is_empty() {
+            s.name.to_string()
+        } else {
+            s.service.clone()
+        };
+        compose.push_str(&format!("  {svc}:\n    image: {}\n", s.image));
+        let dir = root.join("modules").join(s.name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("module.yaml"),
+            format!(
+                "apiVersion: platform/v2\nkind: Module\nmetadata:\n  name: {name}\n  description: e2e module\n  tier: app\n\
+                 spec:\n  runtime:\n    host: {host}\n    orchestrator: docker-compose\n    compose_file: compose/e2e/compose.yaml\n    \
+                 compose_service: {svc}\n    desired_state: {state}\n    image_observed: {image}\n    image_digest_pinned_in_compose: {pin}\n  \
+                 artifact:\n    type: oci-image\n    reference: {image}\n",
+                name = s.name,
+                host = s.host,
+                state = if s.stopped { "stopped" } else { "running" },
+                image = s.image,
+                pin = s.image.contains('@'),
+            ),
+        )
+        .unwrap();
+    }
+    // A service whose name carries shell metacharacters, and a module that points at it.
+    let marker = p.dir.join("pwned");
+    compose.push_str(&format!(
+        "  \"evil;touch {}\":\n    image: {api306}\n",
+        marker.display()
+    ));
+    std::fs::create_dir_all(root.join("modules/evil-svc")).unwrap();
+    std::fs::write(
+        root.join("modules/evil-svc/module.yaml"),
+        format!(
+            "apiVersion: platform/v2\nkind: Module\nmetadata:\n  name: evil-svc\n  description: hostile\n  tier: app\n\
+             spec:\n  runtime:\n    host: e1\n    orchestrator: docker-compose\n    compose_file: compose/e2e/compose.yaml\n    \
+             compose_service: \"evil;touch {}\"\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("modules/external-thing")).unwrap();
+    std::fs::write(
+        root.join("modules/external-thing/module.yaml"),
+        "apiVersion: platform/v2\nkind: Module\nmetadata:\n  name: external-thing\n  description: a router\n  tier: edge\n\
+         spec:\n  runtime:\n    orchestrator: external\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("compose/e2e")).unwrap();
+    std::fs::write(root.join("compose/e2e/compose.yaml"), compose).unwrap();
+    let _ = reg;
+    World {
+        parts,
+        root,
+        new_web_digest,
+        marker,
+    }
+}
+
+fn platformctl(world: &World, args: &[&str]) -> (i32, Value, String) {
+    let exe = env!("CARGO_BIN_EXE_platformctl");
+    let out = Command::new(exe)
+        .arg("--root")
+        .arg(&world.root)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("PLATFORM_ROOT")
+        .output()
+        .expect("platformctl runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), doc, stderr)
+}
+
+fn module<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["modules"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["module"] == name))
+        .unwrap_or_else(|| panic!("no module {name} in {doc:#}"))
+}
+
+fn codes(m: &Value, key: &str) -> Vec<String> {
+    m[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| c["code"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check(cond: bool, what: impl Into<String>) -> Result<(), Failed> {
+    if cond {
+        Ok(())
+    } else {
+        Err(what.into().into())
+    }
+}
+
+/// Asserts a module's status and exact change/warning codes in a drift-check document.
+fn expect(
+    doc: &Value,
+    name: &str,
+    status: &str,
+    changes: &[&str],
+    warnings: &[&str],
+) -> Result<(), Failed> {
+    let m = module(doc, name);
+    check(
+        m["status"] == status,
+        format!("{name}: status {} != {status}: {m:#}", m["status"]),
+    )?;
+    let got = codes(m, "changes");
+    check(
+        got == changes,
+        format!("{name}: changes {got:?} != {changes:?}: {m:#}"),
+    )?;
+    let got = codes(m, "warnings");
+    for w in warnings {
+        check(
+            got.iter().any(|g| g == w),
+            format!("{name}: warning {w} missing in {got:?}"),
+        )?;
+    }
+    Ok(())
+}
+
+const OK_SET: &[&str] = &[
+    "api-digest-ok",
+    "api-tag-ok",
+    "worker-multi",
+    "local-tool",
+    "v1-named",
+    "e2-svc",
+    "local-svc",
+    "external-thing",
+    "unhealthy-svc",
+];
+
+fn main() {
+    let args = Arguments::from_args();
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let names = [
+        "seed_tag_mismatch_3_0_6_vs_3_0_3",
+        "repo_digest_in_sync_although_image_id_differs",
+        "tag_in_sync_digest_not_verified",
+        "matching_repo_digest_not_first",
+        "tag_moved_after_start_is_digest_mismatch",
+        "local_build_is_a_warning_not_drift",
+        "missing_stopped_running_unhealthy_renamed_v1",
+        "external_modules_skipped",
+        "exit_0_all_in_sync",
+        "exit_2_drift_every_host_answered",
+        "exit_5_no_host_answered",
+        "exit_8_partial",
+        "silent_host_costs_its_timeout_only",
+        "shell_metacharacters_refused_nothing_executed",
+        "no_engine_events_during_drift_checks",
+        "plan_exit_codes_and_out_file",
+        "human_table_grouped_by_host",
+    ];
+    if !is_root {
+        eprintln!("e2e_drift: not root: dockerd cannot start here; every scenario is ignored");
+        let trials = names
+            .iter()
+            .map(|n| Trial::test(*n, || Ok(())).with_ignored_flag(true))
+            .collect();
+        libtest_mimic::run(&args, trials).exit();
+    }
+    let parts = match Parts::up(&workspace) {
+        Ok(p) => p,
+        Err(why) => {
+            let trials = vec![Trial::test("realparts_up", move || Err(why.clone().into()))];
+            libtest_mimic::run(&args, trials).exit();
+        }
+    };
+    let world = Arc::new(build_world(parts));
+    let started = world
+        .parts
+        .docker_ok("e1", &["version", "--format", "{{.Server.Version}}"]);
+    let _ = started;
+    // The full run, once, shared by the scenarios that only read it.
+    let t0 = chrono_now(&world);
+    let (code_all, all, _) = platformctl(&world, &["drift-check", "--json"]);
+    let all = Arc::new(all);
+
+    let mut trials: Vec<Trial> = Vec::new();
+    macro_rules! trial {
+        ($name:expr, |$w:ident, $d:ident| $body:block) => {{
+            let $w = world.clone();
+            let $d = all.clone();
+            trials.push(Trial::test($name, move || {
+                let _ = (&$w, &$d);
+                $body
+            }));
+        }};
+    }
+    trial!(names[0], |_w, d| {
+        expect(&d, "api-tag-drift", "drift", &["IMAGE_TAG_MISMATCH"], &[])
+    });
+    trial!(names[1], |_w, d| {
+        expect(&d, "api-digest-ok", "in-sync", &[], &[])?;
+        let ev = &module(&d, "api-digest-ok")["evidence"];
+        let id = ev["image_id"].as_str().unwrap_or("");
+        let digest = ev["repo_digest"].as_str().unwrap_or("");
+        check(
+            !digest.is_empty() && !digest.ends_with(id.trim_start_matches("sha256:")),
+            format!("{ev:#}"),
+        )
+    });
+    trial!(names[2], |_w, d| {
+        expect(
+            &d,
+            "api-tag-ok",
+            "in-sync",
+            &[],
+            &["IMAGE_DIGEST_NOT_VERIFIED"],
+        )
+    });
+    trial!(names[3], |_w, d| {
+        expect(&d, "worker-multi", "in-sync", &[], &[])
+    });
+    trial!(names[4], |w, d| {
+        check(!w.new_web_digest.is_empty(), "new digest")?;
+        expect(&d, "web-moved", "drift", &["IMAGE_DIGEST_MISMATCH"], &[])
+    });
+    trial!(names[5], |_w, d| {
+        expect(&d, "local-tool", "in-sync", &[], &["IMAGE_LOCAL_BUILD"])
+    });
+    trial!(names[6], |_w, d| {
+        expect(&d, "missing-svc", "drift", &["CONTAINER_MISSING"], &[])?;
+        expect(&d, "stopped-svc", "drift", &["CONTAINER_NOT_RUNNING"], &[])?;
+        expect(
+            &d,
+            "dormant-svc",
+            "drift",
+            &["CONTAINER_RUNNING_UNEXPECTEDLY"],
+            &[],
+        )?;
+        expect(
+            &d,
+            "unhealthy-svc",
+            "in-sync",
+            &[],
+            &["CONTAINER_UNHEALTHY"],
+        )?;
+        expect(
+            &d,
+            "renamed-svc",
+            "drift",
+            &["CONTAINER_NAME_MISMATCH"],
+            &[],
+        )?;
+        expect(&d, "v1-named", "in-sync", &[], &[])?;
+        expect(
+            &d,
+            "relabelled",
+            "drift",
+            &["COMPOSE_SERVICE_MISMATCH"],
+            &[],
+        )?;
+        expect(&d, "e2-svc", "in-sync", &[], &[])?;
+        expect(&d, "local-svc", "in-sync", &[], &[])
+    });
+    trial!(names[7], |_w, d| {
+        expect(&d, "external-thing", "skipped", &[], &[])
+    });
+    trial!(names[8], |w, _d| {
+        let mut args = vec!["drift-check", "--json"];
+        args.extend_from_slice(OK_SET);
+        let (code, doc, _) = platformctl(&w, &args);
+        check(
+            code == 0 && doc["exitCode"] == 0,
+            format!("exit {code}: {doc:#}"),
+        )
+    });
+    trial!(names[9], |w, _d| {
+        let (code, doc, _) = platformctl(
+            &w,
+            &[
+                "drift-check",
+                "--json",
+                "api-tag-ok",
+                "api-tag-drift",
+                "e2-svc",
+            ],
+        );
+        check(
+            code == 2 && doc["exitCode"] == 2,
+            format!("exit {code}: {doc:#}"),
+        )?;
+        check(
+            doc["hosts"]
+                .as_array()
+                .is_some_and(|h| h.iter().all(|h| h["reachable"] == true)),
+            "all reachable",
+        )
+    });
+    trial!(names[10], |w, _d| {
+        let (code, doc, _) =
+            platformctl(&w, &["drift-check", "--json", "closed-svc", "silent-svc"]);
+        check(
+            code == 5 && doc["exitCode"] == 5,
+            format!("exit {code}: {doc:#}"),
+        )?;
+        expect(&doc, "closed-svc", "unreachable", &[], &[])
+    });
+    let code_all_copy = code_all;
+    trial!(names[11], |_w, d| {
+        check(
+            code_all_copy == 8 && d["exitCode"] == 8,
+            format!("exit {code_all_copy}"),
+        )?;
+        expect(&d, "closed-svc", "unreachable", &[], &[])?;
+        expect(&d, "silent-svc", "unreachable", &[], &[])?;
+        // The JSON still lists the drift found on the hosts that answered.
+        expect(&d, "api-tag-drift", "drift", &["IMAGE_TAG_MISMATCH"], &[])
+    });
+    trial!(names[12], |w, _d| {
+        let t = Instant::now();
+        let (code, doc, _) = platformctl(
+            &w,
+            &[
+                "drift-check",
+                "--json",
+                "silent-svc",
+                "api-tag-ok",
+                "e2-svc",
+                "local-svc",
+            ],
+        );
+        let wall = t.elapsed();
+        check(code == 8, format!("exit {code}"))?;
+        let hosts = doc["hosts"].as_array().cloned().unwrap_or_default();
+        let ms = |h: &str| {
+            hosts
+                .iter()
+                .find(|x| x["name"] == h)
+                .and_then(|x| x["elapsed_ms"].as_u64())
+                .unwrap_or(0)
+        };
+        check(
+            ms("silent") >= 1500 && ms("silent") < 15_000,
+            format!("silent took {} ms", ms("silent")),
+        )?;
+        for h in ["e1", "e2", "local1"] {
+            check(
+                ms(h) < ms("silent"),
+                format!("{h} waited for the silent host: {hosts:#?}"),
+            )?;
+        }
+        expect(&doc, "api-tag-ok", "in-sync", &[], &[])?;
+        expect(&doc, "e2-svc", "in-sync", &[], &[])?;
+        check(
+            wall < Duration::from_millis(ms("silent") + 5000),
+            format!("wall {wall:?}: hosts did not run concurrently"),
+        )
+    });
+    trial!(names[13], |w, d| {
+        let m = module(&d, "evil-svc");
+        check(m["status"] == "error", format!("{m:#}"))?;
+        check(!w.marker.exists(), "a shell ran the service name")?;
+        let (code, _, _) = platformctl(&w, &["validate", "--json"]);
+        check(code == 1, "validate reports the name")
+    });
+    trial!(names[14], |w, _d| {
+        let t1 = chrono_now(&w);
+        for engine in ["e1", "e2"] {
+            let events = w.parts.docker_ok(
+                engine,
+                &[
+                    "events",
+                    "--since",
+                    &t0,
+                    "--until",
+                    &t1,
+                    "--format",
+                    "{{json .}}",
+                ],
+            );
+            for line in events.lines() {
+                let e: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+                let ty = e["Type"].as_str().unwrap_or("");
+                let action = e["Action"].as_str().unwrap_or("");
+                // The unhealthy container's own health check runs on the engine's schedule.
+                let health = action.starts_with("exec_") || action.starts_with("health_status");
+                if matches!(ty, "container" | "image" | "network" | "volume") && !health {
+                    return Err(format!("{engine}: an event during drift-check: {line}").into());
+                }
+            }
+        }
+        Ok(())
+    });
+    trial!(names[15], |w, _d| {
+        let out = w.parts.dir.join("plans");
+        let dir_arg = format!("{}/", out.display());
+        let (c, doc, _) = platformctl(&w, &["plan", "api-tag-drift", "--json", "--out", &dir_arg]);
+        check(
+            c == 1 && doc["exitCode"] == 1 && doc["schema"] == "platformctl/plan/v1",
+            format!("{doc:#}"),
+        )?;
+        check(doc["status"] == "drift", "drift")?;
+        let written: Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("api-tag-drift.plan.json"))
+                .map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| e.to_string())?;
+        check(written == doc, "the --out file is the document")?;
+        let (c, _, _) = platformctl(&w, &["plan", "api-tag-ok", "--json"]);
+        check(c == 0, format!("in sync: {c}"))?;
+        let (c, doc, _) = platformctl(&w, &["plan", "closed-svc", "--json"]);
+        check(
+            c == 2 && doc["status"] == "unreachable",
+            format!("unreachable: {c}"),
+        )?;
+        let (c, _, _) = platformctl(&w, &["plan", "evil-svc", "--json"]);
+        check(c == 2, format!("invalid manifest: {c}"))
+    });
+    trial!(names[16], |w, _d| {
+        let exe = env!("CARGO_BIN_EXE_platformctl");
+        let out = Command::new(exe)
+            .arg("--root")
+            .arg(&w.root)
+            .args(["drift-check", "api-tag-drift", "e2-svc", "external-thing"])
+            .env("NO_COLOR", "1")
+            .output()
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        check(
+            out.status.code() == Some(2),
+            format!("exit {:?}", out.status.code()),
+        )?;
+        check(
+            text.contains("e1  ") && text.contains("e2  "),
+            format!("grouped by host:\n{text}"),
+        )?;
+        check(text.contains("IMAGE_TAG_MISMATCH"), text.to_string())?;
+        check(
+            text.contains("1 in sync, 1 drift, 0 unreachable, 1 skipped, 0 error (exit 2)"),
+            text.to_string(),
+        )
+    });
+
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(all);
+    match Arc::try_unwrap(world) {
+        Ok(w) => drop(w),
+        Err(_) => eprintln!("e2e_drift: world still shared; parts are stopped at exit"),
+    }
+    conclusion.exit();
+}
+
+/// The engine's clock, as `docker events --since` wants it.
+fn chrono_now(world: &World) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    let _ = world;
+    format!("{secs:.3}")
+}
