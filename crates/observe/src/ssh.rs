@@ -241,10 +241,17 @@ impl Master {
             .spawn()
             .await
             .map_err(|e| {
-                ObserveError::refused(format!(
-                    "host {host}: the ssh server did not run the observation command: {}",
-                    error_chain(&e)
-                ))
+                if self.dir.path().join("ctl").exists() {
+                    ObserveError::refused(format!(
+                        "host {host}: the ssh server did not run the observation command: {}",
+                        error_chain(&e)
+                    ))
+                } else {
+                    ObserveError::unreachable(format!(
+                        "host {host}: the ssh connection was lost ({})",
+                        last_line(&self.diagnostics())
+                    ))
+                }
             })?;
         let out = child.stdout().take();
         let err = child.stderr().take();

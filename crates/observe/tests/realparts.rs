@@ -2,9 +2,11 @@
 //! sshd that refuses stream-local forwarding, a closed port and a silent host, all on
 //! 127.0.0.1 (`scripts/e2e/realparts.sh`; never the machine's own Docker daemon).
 //!
-//! One `realparts.sh up` serves every test (libtest-mimic, `harness = false`), and `down` runs at
-//! the end whatever happened. Tests run one at a time, in order: the last two check the whole
-//! run (no `docker events` on the engines, no ssh process or control directory left behind).
+//! One `realparts.sh up` serves every test (libtest-mimic, `harness = false`). The binary runs
+//! twice: the parent brings the parts up, runs itself again as the child that runs the tests,
+//! and runs `down` whatever the child did (failed, crashed, interrupted). Tests run one at a
+//! time, in order: the last two check the whole run (no `docker events` on the engines, no ssh
+//! process or control directory left behind).
 //!
 //! Without root, or when the engines cannot start, every test is reported as ignored with the
 //! reason (never a silent pass); set `PLATFORMCTL_E2E_REQUIRED=1` to make that a failure.
@@ -26,6 +28,7 @@ use platformctl_observe::{
 
 const PROJECT: &str = "home-platform";
 const BULK_PROJECT: &str = "bulk";
+const MOVED_PROJECT: &str = "moved";
 const BULK: usize = 25;
 
 type TestFn = fn(&Env) -> Result<(), Failed>;
@@ -46,6 +49,7 @@ const TESTS: &[(&str, TestFn)] = &[
     ),
     ("ssh_command_only_mode", ssh_command_only),
     ("ssh_command_fallback_with_no_containers", ssh_command_empty),
+    ("tag_moved_image_ref_differs_between_api_and_cli", tag_moved),
     ("closed_port_is_unreachable_fast", closed_port),
     ("silent_host_times_out_while_the_others_arrive", silent_host),
     ("hosts_run_in_parallel_under_the_bound", parallel_hosts),
@@ -67,6 +71,15 @@ const TESTS: &[(&str, TestFn)] = &[
     ("no_leftover_ssh_processes_or_control_dirs", no_leftovers),
 ];
 
+/// Set in the child process that runs the tests: the real parts' DIR.
+const CHILD_DIR: &str = "PLATFORMCTL_REALPARTS_DIR";
+/// Set in the child: the `docker events --since` of the run.
+const CHILD_SINCE: &str = "PLATFORMCTL_REALPARTS_SINCE";
+
+/// Two processes: the parent brings the parts up, runs this same binary as a child that runs
+/// the tests (with a private `TMPDIR` under DIR, so the ssh control directories it leaves, if
+/// any, are its own), and brings the parts down whatever the child did: failed, crashed, or
+/// was interrupted (Ctrl-C reaches both; the parent waits for the child, then runs `down`).
 fn main() {
     let mut args = Arguments::from_args();
     // One after the other, in order: timings must not overlap, and the last two tests judge
@@ -79,7 +92,34 @@ fn main() {
             .collect();
         libtest_mimic::run(&args, trials).exit();
     }
-    let conclusion = match Parts::up() {
+    if let Ok(dir) = std::env::var(CHILD_DIR) {
+        let since = std::env::var(CHILD_SINCE).unwrap_or_default();
+        let env = match Env::load(PathBuf::from(dir), since) {
+            Ok(env) => Arc::new(env),
+            Err(e) => {
+                eprintln!("realparts: the test child cannot read the parts: {e}");
+                std::process::exit(1);
+            }
+        };
+        let trials = TESTS
+            .iter()
+            .map(|(name, f)| {
+                let env = env.clone();
+                let f = *f;
+                Trial::test(*name, move || f(&env))
+            })
+            .collect();
+        let conclusion = libtest_mimic::run(&args, trials);
+        let notes = env.notes.lock().unwrap().clone();
+        if !notes.is_empty() {
+            println!("\n---- realparts notes ----");
+            for n in notes {
+                println!("{n}");
+            }
+        }
+        conclusion.exit();
+    }
+    match Parts::up() {
         Err(why) => {
             eprintln!("realparts: real parts unavailable: {why}");
             if std::env::var("PLATFORMCTL_E2E_REQUIRED").as_deref() == Ok("1") {
@@ -98,31 +138,14 @@ fn main() {
                     })
                 })
                 .collect();
-            libtest_mimic::run(&args, trials)
+            libtest_mimic::run(&args, trials).exit();
         }
         Ok(parts) => {
-            let env = Arc::new(parts.env.clone_shared());
-            let trials = TESTS
-                .iter()
-                .map(|(name, f)| {
-                    let env = env.clone();
-                    let f = *f;
-                    Trial::test(*name, move || f(&env))
-                })
-                .collect();
-            let conclusion = libtest_mimic::run(&args, trials);
-            let notes = env.notes.lock().unwrap().clone();
-            if !notes.is_empty() {
-                println!("\n---- realparts notes ----");
-                for n in notes {
-                    println!("{n}");
-                }
-            }
+            let code = parts.run_tests_in_child();
             drop(parts); // `down`, before exit (which runs no destructors)
-            conclusion
+            std::process::exit(code);
         }
-    };
-    conclusion.exit();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,16 +173,25 @@ struct Env {
 }
 
 impl Env {
-    fn clone_shared(&self) -> Env {
-        Env {
-            dir: self.dir.clone(),
-            vars: self.vars.clone(),
-            ssh_config: self.ssh_config.clone(),
-            empty_known_hosts: self.empty_known_hosts.clone(),
-            since: self.since.clone(),
-            control_dirs_before: self.control_dirs_before.clone(),
-            notes: self.notes.clone(),
+    /// The child's view: DIR/env plus what `Parts::setup` wrote under DIR/observe.
+    fn load(dir: PathBuf, since: String) -> Result<Env, String> {
+        let tmp = std::env::temp_dir();
+        if !tmp.starts_with(&dir) {
+            return Err(format!(
+                "TMPDIR {} is not under {}",
+                tmp.display(),
+                dir.display()
+            ));
         }
+        Ok(Env {
+            vars: Arc::new(read_env(&dir)?),
+            ssh_config: dir.join("observe/ssh_config"),
+            empty_known_hosts: dir.join("observe/empty_known_hosts"),
+            since,
+            control_dirs_before: Arc::new(control_dirs()),
+            notes: Arc::new(Mutex::new(Vec::new())),
+            dir,
+        })
     }
 
     fn var(&self, k: &str) -> &str {
@@ -233,21 +265,31 @@ fn now_unix() -> String {
     format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
 }
 
+/// The private control directories in this process's temporary directory (the child's
+/// `TMPDIR`, under DIR: nobody else's).
 fn control_dirs() -> HashSet<PathBuf> {
     let mut out = HashSet::new();
-    for base in [std::env::temp_dir(), PathBuf::from("/tmp")] {
-        if let Ok(rd) = std::fs::read_dir(&base) {
-            for e in rd.flatten() {
-                if e.file_name()
-                    .to_string_lossy()
-                    .starts_with(CONTROL_DIR_PREFIX)
-                {
-                    out.insert(e.path());
-                }
+    if let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) {
+        for e in rd.flatten() {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with(CONTROL_DIR_PREFIX)
+            {
+                out.insert(e.path());
             }
         }
     }
     out
+}
+
+fn read_env(dir: &Path) -> Result<HashMap<String, String>, String> {
+    let text = std::fs::read_to_string(dir.join("env")).map_err(|e| format!("DIR/env: {e}"))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
 }
 
 impl Parts {
@@ -282,13 +324,13 @@ impl Parts {
             ));
         }
         let up_time = t.elapsed();
-        let env_text = std::fs::read_to_string(dir.join("env")).map_err(|e| e.to_string())?;
-        let vars: HashMap<String, String> = env_text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+        let vars = match read_env(&dir) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = Command::new(&realparts).arg("down").arg(&dir).status();
+                return Err(e);
+            }
+        };
         let mut parts = Parts {
             env: Env {
                 dir: dir.clone(),
@@ -296,7 +338,7 @@ impl Parts {
                 ssh_config: dir.join("observe/ssh_config"),
                 empty_known_hosts: dir.join("observe/empty_known_hosts"),
                 since: String::new(),
-                control_dirs_before: Arc::new(control_dirs()),
+                control_dirs_before: Arc::new(HashSet::new()),
                 notes: Arc::new(Mutex::new(Vec::new())),
             },
             realparts,
@@ -384,6 +426,28 @@ impl Parts {
             "sleep",
             "100000",
         ]))?;
+        // "Tag moved": moved-web-1 runs REG/moved:1 as it was (honcho-web), then the tag is
+        // moved to another image. The list API then reports the image ID as `Image`, while
+        // `docker inspect` keeps `Config.Image`.
+        let moved = format!("{}/moved:1", env.var("REGISTRY"));
+        run(env.docker("E1").args(["tag", env.var("IMG_WEB"), &moved]))?;
+        run(env.docker("E1").args([
+            "create",
+            "--network",
+            "none",
+            "--name",
+            "moved-web-1",
+            "--label",
+            &format!("com.docker.compose.project={MOVED_PROJECT}"),
+            "--label",
+            "com.docker.compose.service=web",
+            &moved,
+            "sleep",
+            "100000",
+        ]))?;
+        run(env
+            .docker("E1")
+            .args(["tag", env.var("IMG_API_306"), &moved]))?;
         // A bigger project on e2 for the timings: created, never started.
         let images = ["IMG_API_303", "IMG_API_306", "IMG_WORKER", "IMG_LOCAL"];
         let children: Vec<Child> = (0..BULK)
@@ -493,6 +557,67 @@ impl Parts {
         std::thread::sleep(Duration::from_millis(50));
         self.env.since = now_unix();
         Ok(())
+    }
+}
+
+impl Parts {
+    /// Runs this test binary again, with the same arguments, as the child that runs the tests.
+    /// Returns its exit code.
+    fn run_tests_in_child(&self) -> i32 {
+        let tmp = self.env.dir.join("observe/tmp");
+        if let Err(e) = std::fs::create_dir_all(&tmp) {
+            eprintln!("realparts: cannot create {}: {e}", tmp.display());
+            return 1;
+        }
+        let exe = match std::env::current_exe() {
+            Ok(exe) => exe,
+            Err(e) => {
+                eprintln!("realparts: cannot find this test binary: {e}");
+                return 1;
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let mut child = match tokio::process::Command::new(exe)
+                .args(std::env::args_os().skip(1))
+                .env(CHILD_DIR, &self.env.dir)
+                .env(CHILD_SINCE, &self.env.since)
+                .env("TMPDIR", &tmp)
+                .spawn()
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("realparts: cannot start the test child: {e}");
+                    return 1;
+                }
+            };
+            let status = tokio::select! {
+                status = child.wait() => status,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("realparts: interrupted: waiting for the tests to stop, then down");
+                    match tokio::time::timeout(Duration::from_secs(10), child.wait()).await {
+                        Ok(status) => status,
+                        Err(_) => {
+                            let _ = child.start_kill();
+                            child.wait().await
+                        }
+                    }
+                }
+            };
+            match status {
+                Ok(s) => s.code().unwrap_or_else(|| {
+                    eprintln!("realparts: the test child was killed by a signal ({s})");
+                    101
+                }),
+                Err(e) => {
+                    eprintln!("realparts: waiting for the test child: {e}");
+                    101
+                }
+            }
+        })
     }
 }
 
@@ -924,6 +1049,50 @@ fn ssh_command_empty(env: &Env) -> Result<(), Failed> {
     assert_no_ssh_left(env, Duration::ZERO)
 }
 
+/// Pins down a difference between the transports that the compare stage must live with: after
+/// the tag a container was created from moved to another image, the Engine API's list reports
+/// the image ID as the container's `Image`, while `docker inspect` keeps `Config.Image`. The
+/// image ID (and so the image's RepoTags/RepoDigests) is the same either way.
+fn tag_moved(env: &Env) -> Result<(), Failed> {
+    let api = observe_now(
+        vec![env.local_target("e1", "E1_SOCK")],
+        MOVED_PROJECT,
+        &opts(),
+    );
+    let o = Options {
+        ssh_mode: SshMode::CommandOnly,
+        ..opts()
+    };
+    let cli = observe_now(
+        vec![env.ssh_target("e1", "e2e-host", "E1_SOCK")],
+        MOVED_PROJECT,
+        &o,
+    );
+    let (api, cli) = (ok(&api[0])?, ok(&cli[0])?);
+    eq(api.containers.len(), 1, "api containers")?;
+    eq(cli.containers.len(), 1, "cli containers")?;
+    let (a, c) = (&api.containers[0], &cli.containers[0]);
+    let moved = format!("{}/moved:1", env.var("REGISTRY"));
+    eq(a.image_id.as_str(), env.var("IMAGE_ID_WEB"), "api image id")?;
+    eq(c.image_id.as_str(), env.var("IMAGE_ID_WEB"), "cli image id")?;
+    eq(
+        c.image_ref.as_str(),
+        moved.as_str(),
+        "cli image ref (Config.Image)",
+    )?;
+    eq(
+        a.image_ref.as_str(),
+        env.var("IMAGE_ID_WEB"),
+        "api image ref (the list's Image)",
+    )?;
+    eq(&api.images, &cli.images, "images")?;
+    env.note(format!(
+        "tag moved: API image_ref = {} (the image ID), CLI image_ref = {moved}; image id and images agree",
+        a.image_ref
+    ));
+    Ok(())
+}
+
 fn closed_port(env: &Env) -> Result<(), Failed> {
     let r = observe_now(
         vec![env.ssh_target("closed", "e2e-closed", "E1_SOCK")],
@@ -990,10 +1159,6 @@ fn silent_host(env: &Env) -> Result<(), Failed> {
     ok(&r[1])?;
     ok(&r[2])?;
     for i in [1, 2] {
-        check(
-            r[i].elapsed < Duration::from_millis(1500),
-            format!("{} was delayed: {:?}", r[i].host, r[i].elapsed),
-        )?;
         check(
             rec.finished_at(&r[i].host).unwrap() < rec.finished_at("silent").unwrap(),
             format!("{} finished before the silent host", r[i].host),

@@ -685,14 +685,23 @@ impl<'a> P<'a> {
             (b.span.start, end.max(b.span.end))
         });
         let mut kept: Vec<(usize, &str)> = Vec::new();
+        let mut after_block = false;
         for (s, e, _) in lines_in(text, heading_next.min(task.section.end), task.section.end) {
+            let line = &text[s..e];
             if let Some((a, b)) = skip
                 && s >= a
                 && s < b
             {
+                after_block = true;
                 continue;
             }
-            kept.push((s, &text[s..e]));
+            // Where the block was cut out, blank lines around it become one.
+            let blank = line.trim().is_empty();
+            if after_block && blank && kept.last().is_some_and(|(_, l)| l.trim().is_empty()) {
+                continue;
+            }
+            after_block = false;
+            kept.push((s, line));
         }
         let first = kept.iter().position(|(_, l)| !l.trim().is_empty());
         let last = kept.iter().rposition(|(_, l)| !l.trim().is_empty());

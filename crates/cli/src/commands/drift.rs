@@ -495,44 +495,68 @@ fn render_fleet(
             },
         };
         let _ = writeln!(out, "{header}");
-        for p in plans {
-            let what = if !p.changes.is_empty() {
-                p.changes
-                    .iter()
-                    .map(|c| format!("{}: {} → {}", c.code.as_str(), c.desired, c.observed))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            } else if let Some(e) = &p.error {
-                if p.status == Status::Unreachable {
-                    "not observed".to_string()
-                } else {
-                    e.clone()
-                }
-            } else {
-                "-".to_string()
-            };
-            let notes: Vec<&str> = p.warnings.iter().map(|w| w.code.as_str()).collect();
-            let evidence = p.evidence.as_ref().map_or(String::new(), |e| {
-                format!(
-                    "{} ({}) {}",
-                    e.container,
-                    e.state,
-                    platformctl_evidence::short(&e.image_id)
-                )
-            });
-            let _ = write!(
+        // A host that did not answer: one line for all its modules, not one each.
+        if plans.len() > 3 && plans.iter().all(|p| p.status == Status::Unreachable) {
+            let names: Vec<&str> = plans.iter().map(|p| p.module.as_str()).collect();
+            let _ = writeln!(
                 out,
-                "  {:<width$}  {}  {what}",
+                "  {} {} not observed: {}",
+                status_cell(Status::Unreachable, st),
+                plans.len(),
+                names.join(", ")
+            );
+            out.push('\n');
+            continue;
+        }
+        let rows: Vec<(String, Vec<&str>, String)> = plans
+            .iter()
+            .map(|p| {
+                let what = if !p.changes.is_empty() {
+                    p.changes
+                        .iter()
+                        .map(|c| format!("{}: {} → {}", c.code.as_str(), c.desired, c.observed))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                } else if let Some(e) = &p.error {
+                    if p.status == Status::Unreachable {
+                        "not observed".to_string()
+                    } else {
+                        e.clone()
+                    }
+                } else {
+                    "-".to_string()
+                };
+                let notes = p.warnings.iter().map(|w| w.code.as_str()).collect();
+                let evidence = p.evidence.as_ref().map_or(String::new(), |e| {
+                    format!(
+                        "{} ({}) {}",
+                        e.container,
+                        e.state,
+                        platformctl_evidence::short(&e.image_id)
+                    )
+                });
+                (what, notes, evidence)
+            })
+            .collect();
+        let what_width = rows
+            .iter()
+            .map(|(w, _, _)| w.chars().count())
+            .max()
+            .unwrap_or(1)
+            .min(72);
+        for (p, (what, notes, evidence)) in plans.iter().zip(rows) {
+            let mut line = format!(
+                "  {:<width$}  {}  {what:<what_width$}",
                 p.module,
                 status_cell(p.status, st)
             );
-            if !notes.is_empty() {
-                let _ = write!(out, "  {}", st.dim(&format!("[{}]", notes.join(", "))));
-            }
             if !evidence.is_empty() {
-                let _ = write!(out, "  {}", st.dim(&evidence));
+                let _ = write!(line, "  {}", st.dim(&evidence));
             }
-            out.push('\n');
+            if !notes.is_empty() {
+                let _ = write!(line, "  {}", st.yellow(&format!("[{}]", notes.join(", "))));
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
         }
         out.push('\n');
     }
