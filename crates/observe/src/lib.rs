@@ -45,7 +45,14 @@
 //!   project's containers and `docker image inspect` of their images
 //!   ([`Via::SshCommand`]); [`SshMode::CommandOnly`] goes there directly. The master is closed
 //!   at the end, and killed if the observation is cancelled or times out: no ssh process and no
-//!   control socket outlives [`observe`].
+//!   control socket outlives [`observe`]. (Only a SIGKILL of the calling process itself can
+//!   leave a master behind; the master is a plain child in the caller's process group, so a
+//!   terminal's Ctrl-C reaches it too.)
+//!
+//! Both paths yield the same evidence for the same host, with one known difference: once the
+//! tag a container was created from has moved to another image, the Engine API's list reports
+//! the image ID as the container's `image_ref`, while `docker inspect` keeps the original
+//! reference (`Config.Image`). The image ID, and so the image's RepoTags and RepoDigests, agree.
 //!
 //! Hosts are observed concurrently, at most [`Options::concurrency`] at a time; each host has
 //! its own [`Options::host_timeout`] (and ssh its `connect_timeout`), so a dead or silent host
@@ -73,6 +80,15 @@
 //! other than GET, a process other than `ssh`, or a mutating docker subcommand appears in them;
 //! the real-parts test (`tests/realparts.rs`) records `docker events` on the engines for the
 //! whole run and fails on any container, image, network or volume event.
+//!
+//! # Tests
+//!
+//! `cargo test -p platformctl-observe` runs unit tests (HTTP parsing against in-memory and fake
+//! unix-socket engines, the remote template through a real `sh` with a fake `docker`), the
+//! read-only audit, and `tests/realparts.rs`: private Docker engines, sshds, a closed port and a
+//! silent host from `scripts/e2e/realparts.sh` (root only, about a minute; without root its
+//! tests are reported as ignored with the reason, and `PLATFORMCTL_E2E_REQUIRED=1` makes that a
+//! failure).
 
 #![warn(missing_docs)]
 

@@ -581,6 +581,17 @@ impl Parts {
             .build()
             .expect("a runtime");
         runtime.block_on(async {
+            // Registered before the child starts: the child then gets the default SIGINT
+            // disposition even when this process was started with SIGINT ignored (a
+            // non-interactive shell's background job), so Ctrl-C stops both.
+            let mut interrupt =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("realparts: cannot watch SIGINT: {e}");
+                        return 1;
+                    }
+                };
             let mut child = match tokio::process::Command::new(exe)
                 .args(std::env::args_os().skip(1))
                 .env(CHILD_DIR, &self.env.dir)
@@ -596,7 +607,7 @@ impl Parts {
             };
             let status = tokio::select! {
                 status = child.wait() => status,
-                _ = tokio::signal::ctrl_c() => {
+                _ = interrupt.recv() => {
                     eprintln!("realparts: interrupted: waiting for the tests to stop, then down");
                     match tokio::time::timeout(Duration::from_secs(10), child.wait()).await {
                         Ok(status) => status,

@@ -1,11 +1,16 @@
 //! Workplans: the operator's Markdown plans, read into a typed, positioned model, summarised
 //! and checked (SPEC §8).
 //!
-//! This crate is what `platformctl workplan status|lint` and the State Hub build on. It
-//! [`parse`]s a workplan (pure, no I/O), [`load_paths`] reads files and folders, [`lint`]
-//! applies the consistency rules C-01 … C-09 and C-13 (C-10 … C-12 compare with the hub and
-//! live with it), [`open_state_line`] and [`status_table`] summarise, and [`id_edit`] computes
-//! the byte-exact edit that writes a hub id back into a file.
+//! This crate is what `platformctl workplan status|lint` and the State Hub build on:
+//!
+//! - [`parse`] reads one workplan (pure, no I/O) into a [`Workplan`] with its per-file
+//!   findings (C-01, C-03, C-13); [`load_paths`] reads files and folders;
+//! - [`lint`] applies the model rules (C-02 and C-04 across all files, C-05 … C-09 per file),
+//!   and [`lint_all`] returns everything `workplan lint` reports; [`exit_code`] is 0 clean,
+//!   1 findings (an I/O [`Error`] is 2). C-10 … C-12 compare files with the State Hub and live
+//!   with it ([`Code`] already names them);
+//! - [`open_state_line`] and [`status_table`] are `workplan status`;
+//! - [`id_edit`] computes the byte-exact edit that writes a hub id back into a file.
 //!
 //! # The format
 //!

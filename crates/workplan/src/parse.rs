@@ -351,9 +351,9 @@ impl<'a> P<'a> {
         let mut tasks: Vec<TaskDraft> = Vec::new();
         // Index into `tasks` of the task whose section is open.
         let mut current: Option<usize> = None;
-        // The last heading of level <= 2 (offset, whether it looked like a wrong task
-        // heading), for hints on orphan blocks.
-        let mut last_heading: Option<(usize, HeadingLevel, bool)> = None;
+        // The last heading that ends a section, or a `### Task:` one: its level and whether
+        // it looks like a task heading written wrong (for the hint on an orphan block).
+        let mut last_heading: Option<(HeadingLevel, bool)> = None;
         let mut depth: usize = 0;
         let mut nested_task_fences: Vec<usize> = Vec::new();
 
@@ -381,9 +381,9 @@ impl<'a> P<'a> {
                         if let Some(i) = current.take() {
                             tasks[i].section.end = line_start;
                         }
-                        last_heading = Some((rs, level, title.is_some() || looks_like_task(raw)));
+                        last_heading = Some((level, title.is_some() || looks_like_task(raw)));
                     } else if title.is_some() && current.is_none() {
-                        last_heading = Some((rs, level, true));
+                        last_heading = Some((level, true));
                     }
                     if level == HeadingLevel::H2
                         && let Some(title) = title
@@ -434,12 +434,12 @@ impl<'a> P<'a> {
                         }
                         None => {
                             let hint = match last_heading {
-                                Some((_, level, true)) if level != HeadingLevel::H2 => format!(
+                                Some((level, true)) if level != HeadingLevel::H2 => format!(
                                     "the heading above is level {}; a task heading is level 2: \
                                      `## Task: <title>`",
                                     level as usize
                                 ),
-                                Some((_, _, true)) => "the heading above is not read as a task: \
+                                Some((_, true)) => "the heading above is not read as a task: \
                                                        write it `## Task: <title>`"
                                     .into(),
                                 _ => "put a `## Task: <title>` heading above the block".into(),
@@ -495,7 +495,7 @@ impl<'a> P<'a> {
         }
         let last_start = line_start_of(text, e);
         let mut close = None;
-        if last_start >= open_next && last_start < e.max(last_start + 1) {
+        if last_start >= open_next {
             let line = &text[last_start..e];
             let indent = line.len() - line.trim_start_matches(' ').len();
             let t = line.trim_start_matches(' ').trim_end();

@@ -270,11 +270,11 @@ Placeholder token ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx is not a token.
             "{}state_hub_workstream_id: \"611b1f37-9b58-4e0e-b599-74576406fb3a\"\n",
             front("active")
         ),
-        &(format!(
-            "## Task: A\n```task\nid: WP-1-T01\nstatus: todo\n\
+        &("## Task: A\n```task\nid: WP-1-T01\nstatus: todo\n\
              state_hub_task_id: 789b9d63-520e-4892-9d71-4ecd47585ca4\n\
              needs_human: true\nneeds_human_reason: \"rotate the B2 application key\"\n```\n"
-        ) + notes),
+            .to_string()
+            + notes),
     );
     let f = all_findings(&text);
     assert!(f.is_empty(), "{f:#?}");

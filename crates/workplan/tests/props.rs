@@ -95,7 +95,10 @@ fn build(lines: &[String], crlf: bool, bom: bool) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    // 512 cases unless PROPTEST_CASES says otherwise.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(512)
+    ))]
 
     #[test]
     fn finds_exactly_the_task_headings(lines in prop::collection::vec(line(), 0..60), crlf: bool, bom: bool) {

@@ -135,7 +135,7 @@ fn fills_an_empty_key_in_place_keeping_comments() {
         let (wp, f) = parse_str(&text);
         assert!(f.is_empty(), "{line}: {f:?}");
         let e = id_edit(&text, &wp, IdTarget::Task(0), TK).unwrap().unwrap();
-        let out = apply_edits(&text, &[e.clone()]);
+        let out = apply_edits(&text, std::slice::from_ref(&e));
         assert!(
             out.contains(&format!("\r\n{want}\r\nstatus: todo\r\n")),
             "{line}: {out}"
