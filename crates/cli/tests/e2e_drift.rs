@@ -671,6 +671,10 @@ fn main() {
         "human_table_grouped_by_host",
     ];
     if !is_root {
+        if std::env::var_os("PLATFORMCTL_E2E_REQUIRED").is_some() {
+            eprintln!("e2e_drift: not root, and PLATFORMCTL_E2E_REQUIRED is set");
+            std::process::exit(1);
+        }
         eprintln!("e2e_drift: not root: dockerd cannot start here; every scenario is ignored");
         let trials = names
             .iter()
