@@ -12,6 +12,7 @@ step() { printf '\n== %s\n' "$*" >&2; }
 
 step "packages the tests need"
 scripts/e2e/install-deps.sh
+scripts/e2e/install-pg.sh   # PostgreSQL server binaries for the State Hub tests
 for tool in prlimit setpriv; do
   command -v "$tool" >/dev/null || { echo "test.sh: $tool (util-linux) is missing" >&2; exit 1; }
 done

@@ -51,6 +51,11 @@ pub enum Command {
     /// JSON Schemas for editors (yaml-language-server) and other validators.
     #[command(subcommand)]
     Schema(SchemaCommand),
+    /// Workplans: status and lint (exit 0 clean, 1 findings, 2 error for lint).
+    #[command(subcommand)]
+    Workplan(WorkplanCommand),
+    /// The State Hub: sync workplans into it, check it, what waits for a person, checkpoint.
+    Hub(HubArgs),
     /// Shell completion script for SHELL, on stdout.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -137,4 +142,127 @@ pub enum ModulesCommand {
 pub enum SchemaCommand {
     /// The JSON Schema of module.yaml (platform/v2).
     Module,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkplanCommand {
+    /// Per workplan its status and open tasks (`1 wait, 2 progress, 5 todo, 2 done`), in one
+    /// table ordered by planning priority and order.
+    Status(WorkplanArgs),
+    /// The consistency rules C-01 … C-09 and C-13 with file:line (exit 0 clean, 1 findings,
+    /// 2 error).
+    Lint(WorkplanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkplanArgs {
+    /// Workplan files, folders of workplans, or repo roots holding workplans/ (default: the
+    /// platform repo's workplans/).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// One JSON document on stdout (schema platformctl/workplan-status/v1 or
+    /// platformctl/workplan-lint/v1).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HubArgs {
+    /// The hub: sqlite:PATH or postgres://USER@HOST[:PORT]/DB (default:
+    /// sqlite:<platform root>/state/hub.sqlite3).
+    #[arg(
+        long,
+        global = true,
+        env = "PLATFORMCTL_HUB",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub hub: Option<String>,
+    /// Who is acting, for the history and needs_human (default: $USER).
+    #[arg(long, global = true, env = "PLATFORMCTL_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+    #[command(subcommand)]
+    pub command: HubCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HubCommand {
+    /// Files → hub: files own status, title and notes; new ids are written back into the
+    /// files (exit 0 synced, 1 some workplans skipped or ids not written, 2 error).
+    Sync(HubSyncArgs),
+    /// Lint rules plus C-10 (hub row differs from its file), C-11 (not registered) and C-12
+    /// (orphan row) (exit 0 clean, 1 findings, 2 error).
+    Check(HubCheckArgs),
+    /// Open tasks waiting for a person; `set`/`clear` change a flag in the hub.
+    Human(HubHumanArgs),
+    /// A Markdown pickup checkpoint: active workstreams, human gates, recently completed
+    /// tasks, next picks.
+    Checkpoint(HubCheckpointArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HubSyncArgs {
+    /// Repo roots holding workplans/ (default: the platform repo).
+    #[arg(value_name = "REPO")]
+    pub repos: Vec<PathBuf>,
+    /// Show field by field what would change; write nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Retire orphan rows (registered, but no file has them): they get removed_at, never
+    /// deleted.
+    #[arg(long)]
+    pub prune: bool,
+    /// One JSON document on stdout (schema platformctl/hub-sync/v1).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HubCheckArgs {
+    /// Repo roots holding workplans/ (default: the platform repo).
+    #[arg(value_name = "REPO")]
+    pub repos: Vec<PathBuf>,
+    /// One JSON document on stdout (schema platformctl/hub-check/v1).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HubHumanArgs {
+    /// One JSON document on stdout (schema platformctl/hub-human/v1).
+    #[arg(long)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub action: Option<HumanAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HumanAction {
+    /// Flag a task as waiting for a person.
+    Set {
+        /// The task's key (OPS-WP-0007-T03) or id.
+        task: String,
+        /// What the person has to do or decide.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Clear a task's flag.
+    Clear {
+        /// The task's key or id.
+        task: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct HubCheckpointArgs {
+    /// "Completed recently" means within this many days.
+    #[arg(long, default_value_t = 7, value_name = "N")]
+    pub days: u32,
+    /// How many next picks to list.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub picks: usize,
+    /// One JSON document on stdout instead of Markdown (schema platformctl/hub-checkpoint/v1).
+    #[arg(long)]
+    pub json: bool,
 }

@@ -37,6 +37,8 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::drift::plan(&cli, args),
         Command::DriftCheck(args) => commands::drift::drift_check(&cli, args),
         Command::Schema(cmd) => commands::schema::run(cmd),
+        Command::Workplan(cmd) => commands::workplan::run(&cli, cmd),
+        Command::Hub(args) => commands::hub::run(&cli, args),
         Command::Completions { shell } => commands::schema::completions(*shell),
     };
     ExitCode::from(code)

@@ -2,6 +2,8 @@
 
 pub mod coverage;
 pub mod drift;
+pub mod hub;
 pub mod modules;
 pub mod schema;
 pub mod validate;
+pub mod workplan;

@@ -1,0 +1,836 @@
+//! Files × hub: which row each workplan and task is, and field by field what differs.
+//!
+//! One computation serves `hub sync --plan` (shown), `hub sync` (written) and `hub check`
+//! (reported as C-10, C-11, C-12), so `check` is clean exactly when `sync` has nothing to do.
+//!
+//! Matching, per file in order (repos as given, files by name):
+//!
+//! 1. an id the file carries is the row (adopted as it is when the hub has no such row);
+//! 2. a workplan or task without an id takes the hub row with the same key
+//!    (`repo` + workplan `id`, or workstream + task `id`) that no file carries: that repairs
+//!    a sync that registered rows but was stopped before writing the ids, and lets a second
+//!    clone of a repo pick up the ids another clone registered;
+//! 3. otherwise it is new, with a fresh UUID v4.
+//!
+//! An id carried twice (a task block copied with its id) skips the later file, reported.
+//! Rows of the repos looked at that no file has are orphans (C-12); `--prune` retires them
+//! (`removed_at`), never deleting a row.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use platformctl_workplan::{IdTarget, Task, Workplan};
+use serde::Serialize;
+
+use crate::model::{Entity, HistoryRow, HubState, TaskRow, WorkstreamRow, Writes};
+use crate::scan::Scan;
+
+/// Who and when, for the rows and history written.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Timestamp of this run ([`crate::time::now`]).
+    pub now: String,
+    /// Who runs it.
+    pub actor: String,
+    /// Retire orphan rows (`hub sync --prune`).
+    pub prune: bool,
+}
+
+/// What happens to a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// A new row (the id is new, or adopted from the file).
+    Create,
+    /// Fields of an existing row change.
+    Update,
+    /// An orphan row is retired (`--prune`).
+    Remove,
+}
+
+/// One field that differs: the hub's value and the file's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    /// The field (`title`, `status`, `notes`, `workstream` …).
+    pub field: &'static str,
+    /// The hub's value (`None`: none).
+    pub old: Option<String>,
+    /// The value the file gives (`None`: none).
+    pub new: Option<String>,
+    /// Line of the file that holds it.
+    pub line: u32,
+}
+
+/// A row created, changed or retired.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityChange {
+    /// Workstream or task.
+    pub entity: Entity,
+    /// What happens.
+    pub action: Action,
+    /// The row's id.
+    pub id: String,
+    /// `OPS-WP-0007` or `OPS-WP-0007-T01`.
+    pub key: String,
+    /// The repo.
+    pub repo: String,
+    /// The file (as shown), or the last known one for a retired row.
+    pub file: PathBuf,
+    /// Line of the key in the file (1 for a retired row).
+    pub line: u32,
+    /// The file already carries the id (adopted); `false` for a new id.
+    pub id_from_file: bool,
+    /// Field by field (for `create`, every field the row is created with).
+    pub fields: Vec<FieldChange>,
+}
+
+/// An id to write into a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdWrite {
+    /// Index into [`Scan::files`].
+    pub file: usize,
+    /// The file (as shown).
+    pub path: PathBuf,
+    /// Where in the file.
+    pub target: IdTarget,
+    /// The id.
+    pub id: String,
+    /// The workplan's or task's key.
+    pub key: String,
+    /// Line of the key.
+    pub line: u32,
+    /// The hub already has the row (it was matched by key): the file only lacks the id.
+    pub registered: bool,
+}
+
+/// A row no file has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Orphan {
+    /// Workstream or task.
+    pub entity: Entity,
+    /// The row's id.
+    pub id: String,
+    /// Its key.
+    pub key: String,
+    /// Its repo.
+    pub repo: String,
+    /// The last known path, relative to the repo (the workstream's for a task).
+    pub path: String,
+    /// That path under the repo folder given.
+    pub file: PathBuf,
+    /// For a workstream: its tasks still registered.
+    pub tasks: usize,
+}
+
+/// The outcome of matching files with the hub.
+#[derive(Clone, Debug, Default)]
+pub struct Reconciliation {
+    /// Rows to create or update (in file order), then retired orphans (with `prune`).
+    pub changes: Vec<EntityChange>,
+    /// Ids to write into files.
+    pub id_writes: Vec<IdWrite>,
+    /// Rows no file has.
+    pub orphans: Vec<Orphan>,
+    /// Files skipped: (index into [`Scan::files`], why).
+    pub skipped: Vec<(usize, String)>,
+    /// Workstreams and tasks in the files taken.
+    pub workstreams: usize,
+    /// Tasks in the files taken.
+    pub tasks: usize,
+    /// What a sync writes to the hub: rows and history.
+    pub writes: Writes,
+}
+
+impl Reconciliation {
+    /// Nothing to do: no change, no id to write, no orphan, nothing skipped.
+    pub fn is_clean(&self) -> bool {
+        self.changes.is_empty()
+            && self.id_writes.is_empty()
+            && self.orphans.is_empty()
+            && self.skipped.is_empty()
+    }
+}
+
+/// A fresh id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
+}
+
+fn diff<T: PartialEq + ToString>(
+    out: &mut Vec<FieldChange>,
+    field: &'static str,
+    old: Option<&T>,
+    new: Option<&T>,
+    line: u32,
+) {
+    if old != new {
+        out.push(FieldChange {
+            field,
+            old: old.map(ToString::to_string),
+            new: new.map(ToString::to_string),
+            line,
+        });
+    }
+}
+
+fn history(
+    opts: &Options,
+    entity: Entity,
+    id: &str,
+    key: &str,
+    fields: &[FieldChange],
+    created: Option<&str>,
+) -> Vec<HistoryRow> {
+    let mk = |field: &str, old: Option<String>, new: Option<String>| HistoryRow {
+        seq: 0,
+        at: opts.now.clone(),
+        actor: opts.actor.clone(),
+        entity,
+        entity_id: id.to_string(),
+        entity_key: key.to_string(),
+        field: field.to_string(),
+        old,
+        new,
+    };
+    let mut out = Vec::with_capacity(fields.len() + 1);
+    if let Some(what) = created {
+        out.push(mk("created", None, Some(what.to_string())));
+    }
+    for f in fields {
+        out.push(mk(f.field, f.old.clone(), f.new.clone()));
+    }
+    out
+}
+
+struct Index<'a> {
+    ws_by_id: HashMap<&'a str, &'a WorkstreamRow>,
+    ws_by_key: HashMap<(&'a str, &'a str), Vec<&'a WorkstreamRow>>,
+    task_by_id: HashMap<&'a str, &'a TaskRow>,
+    tasks_of: HashMap<&'a str, Vec<&'a TaskRow>>,
+    carried_ws: HashSet<String>,
+    carried_tasks: HashSet<String>,
+}
+
+impl<'a> Index<'a> {
+    fn new(hub: &'a HubState, scan: &Scan) -> Self {
+        let mut ws_by_key: HashMap<(&str, &str), Vec<&WorkstreamRow>> = HashMap::new();
+        for w in &hub.workstreams {
+            ws_by_key
+                .entry((w.repo.as_str(), w.workplan_id.as_str()))
+                .or_default()
+                .push(w);
+        }
+        let mut tasks_of: HashMap<&str, Vec<&TaskRow>> = HashMap::new();
+        for t in &hub.tasks {
+            tasks_of
+                .entry(t.workstream_id.as_str())
+                .or_default()
+                .push(t);
+        }
+        Index {
+            ws_by_id: hub.workstreams.iter().map(|w| (w.id.as_str(), w)).collect(),
+            ws_by_key,
+            task_by_id: hub.tasks.iter().map(|t| (t.id.as_str(), t)).collect(),
+            tasks_of,
+            carried_ws: scan
+                .files
+                .iter()
+                .filter_map(|f| f.workplan.state_hub_workstream_id.clone())
+                .collect(),
+            carried_tasks: scan
+                .files
+                .iter()
+                .flat_map(|f| f.workplan.tasks.iter())
+                .filter_map(|t| t.state_hub_task_id.clone())
+                .collect(),
+        }
+    }
+
+    /// The hub workstream a file without an id stands for: same repo and key, carried by no
+    /// file, not claimed yet; a live row before a retired one, then the latest.
+    fn ws_by_key(
+        &self,
+        repo: &str,
+        key: &str,
+        claimed: &HashSet<String>,
+    ) -> Option<&'a WorkstreamRow> {
+        let rows = self.ws_by_key.get(&(repo, key))?;
+        rows.iter()
+            .filter(|w| !self.carried_ws.contains(&w.id) && !claimed.contains(&w.id))
+            .max_by(|a, b| {
+                (a.removed_at.is_none(), &a.updated_at)
+                    .cmp(&(b.removed_at.is_none(), &b.updated_at))
+            })
+            .copied()
+    }
+
+    fn task_by_key(
+        &self,
+        ws: &str,
+        key: &str,
+        claimed: &HashSet<String>,
+        local: &HashSet<String>,
+    ) -> Option<&'a TaskRow> {
+        let rows = self.tasks_of.get(ws)?;
+        rows.iter()
+            .filter(|t| {
+                t.task_key == key
+                    && !self.carried_tasks.contains(&t.id)
+                    && !claimed.contains(&t.id)
+                    && !local.contains(&t.id)
+            })
+            .max_by(|a, b| {
+                (a.removed_at.is_none(), &a.updated_at)
+                    .cmp(&(b.removed_at.is_none(), &b.updated_at))
+            })
+            .copied()
+    }
+
+    /// The hub workstream a (skipped) file stands for, if any.
+    fn ws_for(&self, wp: &Workplan, repo: &str) -> Option<&'a WorkstreamRow> {
+        if let Some(id) = &wp.state_hub_workstream_id {
+            return self.ws_by_id.get(id.as_str()).copied();
+        }
+        let key = wp.id.as_deref()?;
+        self.ws_by_key.get(&(repo, key))?.first().copied()
+    }
+}
+
+/// Matches the files of `scan` with `hub` (see the module doc).
+pub fn reconcile(hub: &HubState, scan: &Scan, opts: &Options) -> Reconciliation {
+    let ix = Index::new(hub, scan);
+    let mut rec = Reconciliation::default();
+    let mut claimed_ws: HashSet<String> = HashSet::new();
+    let mut claimed_tasks: HashSet<String> = HashSet::new();
+    let mut seen_ws: HashSet<String> = HashSet::new();
+    let mut seen_tasks: HashSet<String> = HashSet::new();
+    let mut ws_files: HashMap<String, PathBuf> = HashMap::new();
+
+    // A skipped file still accounts for its rows: they are not orphans.
+    let mark_seen = |wp: &Workplan,
+                     repo: &str,
+                     seen_ws: &mut HashSet<String>,
+                     seen_tasks: &mut HashSet<String>| {
+        if let Some(w) = ix.ws_for(wp, repo) {
+            seen_ws.insert(w.id.clone());
+            for t in ix.tasks_of.get(w.id.as_str()).into_iter().flatten() {
+                seen_tasks.insert(t.id.clone());
+            }
+        }
+        for t in &wp.tasks {
+            if let Some(id) = &t.state_hub_task_id {
+                seen_tasks.insert(id.clone());
+            }
+        }
+    };
+
+    for (fi, f) in scan.files.iter().enumerate() {
+        let repo = scan.repos[f.repo].name.as_str();
+        let wp = &f.workplan;
+        if let Some(why) = &f.skip {
+            rec.skipped.push((fi, why.clone()));
+            mark_seen(wp, repo, &mut seen_ws, &mut seen_tasks);
+            continue;
+        }
+        let Some(key) = wp.id.clone() else {
+            rec.skipped.push((fi, "the workplan has no id".into()));
+            continue;
+        };
+
+        // The workstream.
+        let (ws_id, ws_hub, ws_carried) = match &wp.state_hub_workstream_id {
+            Some(u) if claimed_ws.contains(u) => {
+                rec.skipped.push((
+                    fi,
+                    format!("its state_hub_workstream_id {u} is also carried by an earlier file"),
+                ));
+                mark_seen(wp, repo, &mut seen_ws, &mut seen_tasks);
+                continue;
+            }
+            Some(u) => (u.clone(), ix.ws_by_id.get(u.as_str()).copied(), true),
+            None => match ix.ws_by_key(repo, &key, &claimed_ws) {
+                Some(w) => (w.id.clone(), Some(w), false),
+                None => (new_id(), None, false),
+            },
+        };
+
+        // The tasks, resolved before anything is recorded for this file.
+        let mut local: HashSet<String> = HashSet::new();
+        let mut plan: Vec<(usize, &Task, String, Option<&TaskRow>, bool)> = Vec::new();
+        let mut conflict = None;
+        for (ti, t) in wp.tasks.iter().enumerate() {
+            let tkey = t.id.clone().unwrap_or_default();
+            let (id, row, carried) = match &t.state_hub_task_id {
+                Some(u) if claimed_tasks.contains(u) || local.contains(u) => {
+                    conflict = Some(format!(
+                        "task {tkey}: its state_hub_task_id {u} is also carried by another task"
+                    ));
+                    break;
+                }
+                Some(u) => (u.clone(), ix.task_by_id.get(u.as_str()).copied(), true),
+                None => match ix.task_by_key(&ws_id, &tkey, &claimed_tasks, &local) {
+                    Some(r) => (r.id.clone(), Some(r), false),
+                    None => (new_id(), None, false),
+                },
+            };
+            local.insert(id.clone());
+            plan.push((ti, t, id, row, carried));
+        }
+        if let Some(why) = conflict {
+            rec.skipped.push((fi, why));
+            mark_seen(wp, repo, &mut seen_ws, &mut seen_tasks);
+            continue;
+        }
+        claimed_ws.insert(ws_id.clone());
+        seen_ws.insert(ws_id.clone());
+        ws_files.insert(ws_id.clone(), f.path.clone());
+        rec.workstreams += 1;
+        rec.tasks += plan.len();
+
+        // Workstream fields.
+        let id_line = wp.locs.id.map_or(1, |l| l.line);
+        let status_line = wp.locs.status.map_or(id_line, |l| l.line);
+        let desired = WorkstreamRow {
+            id: ws_id.clone(),
+            workplan_id: key.clone(),
+            repo: repo.to_string(),
+            path: f.rel_path.clone(),
+            title: wp.title.clone().unwrap_or_default(),
+            status: wp
+                .status
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            owner: wp.owner.clone(),
+            priority: wp.planning_priority.map(|p| p.as_str().to_string()),
+            planning_order: wp.planning_order,
+            created_at: ws_hub.map_or_else(|| opts.now.clone(), |h| h.created_at.clone()),
+            updated_at: opts.now.clone(),
+            removed_at: None,
+        };
+        let mut fields = Vec::new();
+        let old = ws_hub;
+        diff(
+            &mut fields,
+            "workplan_id",
+            old.map(|h| &h.workplan_id),
+            Some(&desired.workplan_id),
+            id_line,
+        );
+        diff(
+            &mut fields,
+            "repo",
+            old.map(|h| &h.repo),
+            Some(&desired.repo),
+            id_line,
+        );
+        diff(
+            &mut fields,
+            "path",
+            old.map(|h| &h.path),
+            Some(&desired.path),
+            id_line,
+        );
+        diff(
+            &mut fields,
+            "title",
+            old.map(|h| &h.title),
+            Some(&desired.title),
+            id_line,
+        );
+        diff(
+            &mut fields,
+            "status",
+            old.map(|h| &h.status),
+            Some(&desired.status),
+            status_line,
+        );
+        diff(
+            &mut fields,
+            "owner",
+            old.and_then(|h| h.owner.as_ref()),
+            desired.owner.as_ref(),
+            id_line,
+        );
+        diff(
+            &mut fields,
+            "priority",
+            old.and_then(|h| h.priority.as_ref()),
+            desired.priority.as_ref(),
+            id_line,
+        );
+        diff(
+            &mut fields,
+            "planning_order",
+            old.and_then(|h| h.planning_order.as_ref()),
+            desired.planning_order.as_ref(),
+            id_line,
+        );
+        if let Some(h) = old {
+            diff(
+                &mut fields,
+                "removed_at",
+                h.removed_at.as_ref(),
+                None,
+                id_line,
+            );
+        }
+        if old.is_none() || !fields.is_empty() {
+            rec.writes.history.extend(history(
+                opts,
+                Entity::Workstream,
+                &ws_id,
+                &key,
+                &fields,
+                old.is_none().then_some(desired.path.as_str()),
+            ));
+            rec.writes.workstreams.push(desired);
+            rec.changes.push(EntityChange {
+                entity: Entity::Workstream,
+                action: if old.is_none() {
+                    Action::Create
+                } else {
+                    Action::Update
+                },
+                id: ws_id.clone(),
+                key: key.clone(),
+                repo: repo.to_string(),
+                file: f.path.clone(),
+                line: id_line,
+                id_from_file: ws_carried,
+                fields,
+            });
+        }
+        if !ws_carried {
+            rec.id_writes.push(IdWrite {
+                file: fi,
+                path: f.path.clone(),
+                target: IdTarget::Workstream,
+                id: ws_id.clone(),
+                key: key.clone(),
+                line: id_line,
+                registered: old.is_some(),
+            });
+        }
+
+        // Task fields.
+        for (ti, t, id, row, carried) in plan {
+            claimed_tasks.insert(id.clone());
+            seen_tasks.insert(id.clone());
+            let tkey = t.id.clone().unwrap_or_default();
+            let key_line = t.locs.id.map_or(t.heading_line, |l| l.line);
+            let status_line = t.locs.status.map_or(key_line, |l| l.line);
+            let nh_line = t.locs.needs_human.map_or(key_line, |l| l.line);
+            let notes_line = t.notes_lines.map_or(t.heading_line, |l| l.0);
+            let file_nh = t.needs_human();
+            let file_reason = t.needs_human_reason.clone();
+            let (nh, reason, by, at) = match row {
+                Some(r)
+                    if (r.file_needs_human, &r.file_needs_human_reason)
+                        == (file_nh, &file_reason) =>
+                {
+                    (
+                        r.needs_human,
+                        r.needs_human_reason.clone(),
+                        r.needs_human_by.clone(),
+                        r.needs_human_at.clone(),
+                    )
+                }
+                // The file changed its flag (or this is a new row): take the file's, with a
+                // reason only when set.
+                Some(_) => (
+                    file_nh,
+                    file_reason.clone().filter(|_| file_nh),
+                    Some(opts.actor.clone()),
+                    Some(opts.now.clone()),
+                ),
+                None if file_nh => (
+                    true,
+                    file_reason.clone(),
+                    Some(opts.actor.clone()),
+                    Some(opts.now.clone()),
+                ),
+                None => (false, None, None, None),
+            };
+            let desired = TaskRow {
+                id: id.clone(),
+                task_key: tkey.clone(),
+                workstream_id: ws_id.clone(),
+                title: t.heading.clone(),
+                status: t.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                priority: t.priority.map(|p| p.as_str().to_string()),
+                notes: t.notes.clone(),
+                needs_human: nh,
+                needs_human_reason: reason,
+                needs_human_by: by,
+                needs_human_at: at,
+                file_needs_human: file_nh,
+                file_needs_human_reason: file_reason,
+                created_at: row.map_or_else(|| opts.now.clone(), |r| r.created_at.clone()),
+                updated_at: opts.now.clone(),
+                removed_at: None,
+            };
+            let mut fields = Vec::new();
+            diff(
+                &mut fields,
+                "task_key",
+                row.map(|r| &r.task_key),
+                Some(&desired.task_key),
+                key_line,
+            );
+            if let Some(r) = row
+                && r.workstream_id != ws_id
+            {
+                let old_ws = ix
+                    .ws_by_id
+                    .get(r.workstream_id.as_str())
+                    .map_or_else(|| r.workstream_id.clone(), |w| w.workplan_id.clone());
+                fields.push(FieldChange {
+                    field: "workstream",
+                    old: Some(old_ws),
+                    new: Some(key.clone()),
+                    line: key_line,
+                });
+            }
+            diff(
+                &mut fields,
+                "title",
+                row.map(|r| &r.title),
+                Some(&desired.title),
+                t.heading_line,
+            );
+            diff(
+                &mut fields,
+                "status",
+                row.map(|r| &r.status),
+                Some(&desired.status),
+                status_line,
+            );
+            diff(
+                &mut fields,
+                "priority",
+                row.and_then(|r| r.priority.as_ref()),
+                desired.priority.as_ref(),
+                key_line,
+            );
+            if row.is_some() || !desired.notes.is_empty() {
+                diff(
+                    &mut fields,
+                    "notes",
+                    row.map(|r| &r.notes),
+                    Some(&desired.notes),
+                    notes_line,
+                );
+            }
+            if row.is_some() || desired.needs_human {
+                diff(
+                    &mut fields,
+                    "needs_human",
+                    row.map(|r| &r.needs_human),
+                    Some(&desired.needs_human),
+                    nh_line,
+                );
+            }
+            diff(
+                &mut fields,
+                "needs_human_reason",
+                row.and_then(|r| r.needs_human_reason.as_ref()),
+                desired.needs_human_reason.as_ref(),
+                nh_line,
+            );
+            if let Some(r) = row {
+                diff(
+                    &mut fields,
+                    "removed_at",
+                    r.removed_at.as_ref(),
+                    None,
+                    key_line,
+                );
+            }
+            // The bookkeeping of what the file said changes the row without a visible field.
+            let bookkeeping = row.is_some_and(|r| {
+                (r.file_needs_human, &r.file_needs_human_reason)
+                    != (desired.file_needs_human, &desired.file_needs_human_reason)
+            });
+            if row.is_none() || !fields.is_empty() || bookkeeping {
+                rec.writes.history.extend(history(
+                    opts,
+                    Entity::Task,
+                    &id,
+                    &tkey,
+                    &fields,
+                    row.is_none().then_some(key.as_str()),
+                ));
+                rec.writes.tasks.push(desired);
+            }
+            if row.is_none() || !fields.is_empty() {
+                rec.changes.push(EntityChange {
+                    entity: Entity::Task,
+                    action: if row.is_none() {
+                        Action::Create
+                    } else {
+                        Action::Update
+                    },
+                    id: id.clone(),
+                    key: tkey.clone(),
+                    repo: repo.to_string(),
+                    file: f.path.clone(),
+                    line: key_line,
+                    id_from_file: carried,
+                    fields,
+                });
+            }
+            if !carried {
+                rec.id_writes.push(IdWrite {
+                    file: fi,
+                    path: f.path.clone(),
+                    target: IdTarget::Task(ti),
+                    id,
+                    key: tkey,
+                    line: key_line,
+                    registered: row.is_some(),
+                });
+            }
+        }
+    }
+
+    // Orphans: rows of the repos looked at that no file has.
+    let scope: HashMap<&str, &PathBuf> = scan
+        .repos
+        .iter()
+        .map(|r| (r.name.as_str(), &r.root))
+        .collect();
+    let mut orphan_ws: HashSet<&str> = HashSet::new();
+    for w in &hub.workstreams {
+        let Some(root) = scope.get(w.repo.as_str()) else {
+            continue;
+        };
+        if w.removed_at.is_some() || seen_ws.contains(&w.id) {
+            continue;
+        }
+        orphan_ws.insert(w.id.as_str());
+        let live: Vec<&&TaskRow> = ix
+            .tasks_of
+            .get(w.id.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|t| t.removed_at.is_none() && !seen_tasks.contains(&t.id))
+            .collect();
+        rec.orphans.push(Orphan {
+            entity: Entity::Workstream,
+            id: w.id.clone(),
+            key: w.workplan_id.clone(),
+            repo: w.repo.clone(),
+            path: w.path.clone(),
+            file: root.join(&w.path),
+            tasks: live.len(),
+        });
+        if opts.prune {
+            retire_ws(&mut rec, opts, w, root.join(&w.path));
+            for t in live {
+                retire_task(&mut rec, opts, t, w, root.join(&w.path));
+            }
+        }
+    }
+    for t in &hub.tasks {
+        if t.removed_at.is_some()
+            || seen_tasks.contains(&t.id)
+            || orphan_ws.contains(t.workstream_id.as_str())
+        {
+            continue;
+        }
+        // Only tasks of workstreams a file has: the others are out of scope or counted above.
+        let Some(w) = ix.ws_by_id.get(t.workstream_id.as_str()) else {
+            continue;
+        };
+        let Some(file) = ws_files.get(&w.id).cloned() else {
+            continue;
+        };
+        rec.orphans.push(Orphan {
+            entity: Entity::Task,
+            id: t.id.clone(),
+            key: t.task_key.clone(),
+            repo: w.repo.clone(),
+            path: w.path.clone(),
+            file: file.clone(),
+            tasks: 0,
+        });
+        if opts.prune {
+            retire_task(&mut rec, opts, t, w, file);
+        }
+    }
+    rec
+}
+
+fn retire_ws(rec: &mut Reconciliation, opts: &Options, w: &WorkstreamRow, file: PathBuf) {
+    let fields = vec![FieldChange {
+        field: "removed_at",
+        old: None,
+        new: Some(opts.now.clone()),
+        line: 1,
+    }];
+    rec.writes.history.extend(history(
+        opts,
+        Entity::Workstream,
+        &w.id,
+        &w.workplan_id,
+        &fields,
+        None,
+    ));
+    rec.writes.workstreams.push(WorkstreamRow {
+        removed_at: Some(opts.now.clone()),
+        updated_at: opts.now.clone(),
+        ..w.clone()
+    });
+    rec.changes.push(EntityChange {
+        entity: Entity::Workstream,
+        action: Action::Remove,
+        id: w.id.clone(),
+        key: w.workplan_id.clone(),
+        repo: w.repo.clone(),
+        file,
+        line: 1,
+        id_from_file: false,
+        fields,
+    });
+}
+
+fn retire_task(
+    rec: &mut Reconciliation,
+    opts: &Options,
+    t: &TaskRow,
+    w: &WorkstreamRow,
+    file: PathBuf,
+) {
+    let fields = vec![FieldChange {
+        field: "removed_at",
+        old: None,
+        new: Some(opts.now.clone()),
+        line: 1,
+    }];
+    rec.writes.history.extend(history(
+        opts,
+        Entity::Task,
+        &t.id,
+        &t.task_key,
+        &fields,
+        None,
+    ));
+    rec.writes.tasks.push(TaskRow {
+        removed_at: Some(opts.now.clone()),
+        updated_at: opts.now.clone(),
+        ..t.clone()
+    });
+    rec.changes.push(EntityChange {
+        entity: Entity::Task,
+        action: Action::Remove,
+        id: t.id.clone(),
+        key: t.task_key.clone(),
+        repo: w.repo.clone(),
+        file,
+        line: 1,
+        id_from_file: false,
+        fields,
+    });
+}

@@ -1,0 +1,113 @@
+//! The SQLite store on its own: migrations, the write lock's rollback, the append-only
+//! history. (The same behaviour on PostgreSQL, and everything through the binary, is
+//! crates/cli/tests/workplan_hub.rs.)
+
+use platformctl_hub::{
+    Entity, HistoryQuery, HistoryRow, HubError, HubUrl, Repo, SyncOptions, WorkstreamRow, Writes,
+    check, open, sync,
+};
+
+fn row(id: &str) -> WorkstreamRow {
+    WorkstreamRow {
+        id: id.into(),
+        workplan_id: "WP-1".into(),
+        repo: "r".into(),
+        path: "workplans/WP-1.md".into(),
+        title: "t".into(),
+        status: "active".into(),
+        owner: None,
+        priority: None,
+        planning_order: None,
+        created_at: "2026-06-10T08:00:00.000Z".into(),
+        updated_at: "2026-06-10T08:00:00.000Z".into(),
+        removed_at: None,
+    }
+}
+
+#[test]
+fn a_failed_body_writes_nothing_and_history_is_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state/hub.sqlite3");
+    let url = HubUrl::parse(&format!("sqlite:{}", path.display())).unwrap();
+    let mut hub = open(&url).unwrap();
+    assert!(path.is_file(), "created with its folder");
+    let id = "0b7c4d1e-2f3a-4b5c-8d9e-0a1b2c3d4e5f";
+    let err = hub
+        .write_locked(&mut |_| Err(HubError::Usage("no".into())))
+        .unwrap_err();
+    assert_eq!(err.to_string(), "no");
+    hub.write_locked(&mut |state| {
+        assert!(state.workstreams.is_empty());
+        Ok(Writes {
+            workstreams: vec![row(id)],
+            tasks: vec![],
+            history: vec![HistoryRow {
+                seq: 0,
+                at: "2026-06-10T08:00:00.000Z".into(),
+                actor: "t".into(),
+                entity: Entity::Workstream,
+                entity_id: id.into(),
+                entity_key: "WP-1".into(),
+                field: "created".into(),
+                old: None,
+                new: Some("workplans/WP-1.md".into()),
+            }],
+        })
+    })
+    .unwrap();
+    assert_eq!(hub.read().unwrap().workstreams, vec![row(id)]);
+    let h = hub.history(&HistoryQuery::default()).unwrap();
+    assert_eq!((h.len(), h[0].seq), (1, 1));
+    drop(hub);
+
+    // Reopening migrates nothing twice.
+    let mut hub = open(&url).unwrap();
+    assert_eq!(hub.migrations().unwrap().len(), 1);
+    drop(hub);
+
+    // The history refuses UPDATE and DELETE.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for sql in ["UPDATE history SET actor = 'x'", "DELETE FROM history"] {
+        let e = conn.execute(sql, []).unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+}
+
+#[test]
+fn sync_then_check_is_clean_and_ids_are_written_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let wp = dir.path().join("repo/workplans");
+    std::fs::create_dir_all(&wp).unwrap();
+    let text = "---\r\nid: WP-1\r\ntitle: t\r\nstatus: active\r\n---\r\n\r\n## Task: a\r\n```task\r\nid: WP-1-T01\r\nstatus: todo\r\n```\r\nnotes\r\n";
+    std::fs::write(wp.join("WP-1.md"), text).unwrap();
+    let url = HubUrl::parse(&format!("sqlite:{}", dir.path().join("h.db").display())).unwrap();
+    let mut hub = open(&url).unwrap();
+    let repos = [Repo::new(&dir.path().join("repo")).unwrap()];
+    let opts = SyncOptions {
+        plan: false,
+        prune: false,
+        actor: "t".into(),
+    };
+    let r = sync(hub.as_mut(), &repos, &opts).unwrap();
+    assert_eq!(r.rec.changes.len(), 2);
+    let after = std::fs::read_to_string(wp.join("WP-1.md")).unwrap();
+    let st = hub.read().unwrap();
+    let expected = text
+        .replace(
+            "status: active\r\n---",
+            &format!(
+                "status: active\r\nstate_hub_workstream_id: \"{}\"\r\n---",
+                st.workstreams[0].id
+            ),
+        )
+        .replace(
+            "status: todo\r\n```",
+            &format!(
+                "status: todo\r\nstate_hub_task_id: \"{}\"\r\n```",
+                st.tasks[0].id
+            ),
+        );
+    assert_eq!(after, expected);
+    assert_eq!(st.tasks[0].notes, "notes");
+    assert!(check(hub.as_mut(), &repos).unwrap().findings.is_empty());
+}
