@@ -190,8 +190,14 @@ fn module_dirs(root: &Path, findings: &mut Vec<Finding>) -> Result<Vec<String>, 
         if name.starts_with('.') {
             continue;
         }
-        match std::fs::metadata(entry.path()) {
-            Ok(m) if m.is_dir() => dirs.push(name.to_string()),
+        // readdir's file type needs no stat; only a symlink is followed to see what it is.
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => dirs.push(name.to_string()),
+            Ok(t) if t.is_symlink() => match std::fs::metadata(entry.path()) {
+                Ok(m) if m.is_dir() => dirs.push(name.to_string()),
+                Ok(_) => {}
+                Err(e) => findings.push(crate::source::io_finding(&rel.join(name), &e)),
+            },
             Ok(_) => {}
             Err(e) => findings.push(crate::source::io_finding(&rel.join(name), &e)),
         }

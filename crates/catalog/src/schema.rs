@@ -364,9 +364,9 @@ fn check_obj(
             ));
             continue;
         };
-        let at = join(path, name);
         match fields.iter().find(|f| f.name == name) {
             None => {
+                let at = join(path, name);
                 let mut finding = Finding::new(
                     Code::UnknownField,
                     file,
@@ -384,7 +384,7 @@ fn check_obj(
                 };
                 out.push(finding);
             }
-            Some(field) => check_value(value, key.pos, field, &at, file, strict, out),
+            Some(field) => check_value(value, key.pos, field, (path, name), file, strict, out),
         }
     }
 }
@@ -393,12 +393,15 @@ fn check_value(
     node: &Node,
     key_pos: Pos,
     field: &Field,
-    at: &str,
+    (path, name): (&str, &str),
     file: &std::path::Path,
     strict: bool,
     out: &mut Vec<Finding>,
 ) {
+    // The dotted path is only built when something is reported (or for a nested mapping).
+    let at = || join(path, name);
     let wrong = |expected: &str| {
+        let at = at();
         let mut finding = Finding::new(
             Code::WrongType,
             file,
@@ -416,7 +419,7 @@ fn check_value(
         finding
     };
     match field.ty {
-        Ty::Obj(fields) => check_obj(node, fields, at, key_pos, file, strict, out),
+        Ty::Obj(fields) => check_obj(node, fields, &at(), key_pos, file, strict, out),
         Ty::Bool => {
             if node.as_bool().is_none() {
                 out.push(wrong("a boolean"));
@@ -428,9 +431,13 @@ fn check_value(
                 return;
             };
             if let Some((msg, hint)) = check_shape(shape, text) {
-                let mut finding =
-                    Finding::new(Code::InvalidValue, file, node.pos, format!("`{at}`: {msg}"))
-                        .width(node.width);
+                let mut finding = Finding::new(
+                    Code::InvalidValue,
+                    file,
+                    node.pos,
+                    format!("`{}`: {msg}", at()),
+                )
+                .width(node.width);
                 if let Some(h) = hint {
                     finding = finding.hint(h);
                 }

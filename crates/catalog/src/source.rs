@@ -19,8 +19,11 @@ pub const PLATFORM_MAX_BYTES: u64 = 1 << 20;
 /// `FILE_NOT_TEXT`.
 pub fn read_text(root: &Path, rel: &Path, max: u64) -> Result<Option<String>, Finding> {
     let path = root.join(rel);
-    let meta = match std::fs::metadata(&path) {
-        Ok(m) => m,
+    // Open first and ask the open file: one path lookup, not two. O_NONBLOCK so that opening
+    // a FIFO does not wait for a writer (it is then refused as not a regular file); it changes
+    // nothing for regular files.
+    let file = match open_nonblocking(&path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // A dangling symlink is "not found" too; say which.
             if std::fs::symlink_metadata(&path).is_ok() {
@@ -34,6 +37,7 @@ pub fn read_text(root: &Path, rel: &Path, max: u64) -> Result<Option<String>, Fi
         }
         Err(e) => return Err(io_finding(rel, &e)),
     };
+    let meta = file.metadata().map_err(|e| io_finding(rel, &e))?;
     if !meta.is_file() {
         return Err(Finding::at_file(
             Code::IoError,
@@ -48,7 +52,6 @@ pub fn read_text(root: &Path, rel: &Path, max: u64) -> Result<Option<String>, Fi
     if meta.len() > max {
         return Err(too_large(rel, meta.len(), max));
     }
-    let file = std::fs::File::open(&path).map_err(|e| io_finding(rel, &e))?;
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(max + 1)
         .read_to_end(&mut bytes)
@@ -56,10 +59,38 @@ pub fn read_text(root: &Path, rel: &Path, max: u64) -> Result<Option<String>, Fi
     if bytes.len() as u64 > max {
         return Err(too_large(rel, bytes.len() as u64, max));
     }
-    match decode_utf8(&bytes) {
-        Ok(text) => Ok(Some(text.to_string())),
-        Err(e) => Err(Finding::new(Code::FileNotText, rel, e.pos, e.message)),
+    if let Err(e) = decode_utf8(&bytes) {
+        return Err(Finding::new(Code::FileNotText, rel, e.pos, e.message));
     }
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    // Checked above; from_utf8 re-checks (cheaply) instead of copying the text.
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| Finding::at_file(Code::FileNotText, rel, "not UTF-8"))
+}
+
+#[cfg(target_os = "linux")]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    const O_NONBLOCK: i32 = 0o4000;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    // Elsewhere: refuse anything but a regular file before opening it.
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(std::io::Error::other(
+            "not a regular file (a FIFO, socket or device)",
+        ));
+    }
+    std::fs::File::open(path)
 }
 
 fn too_large(rel: &Path, len: u64, max: u64) -> Finding {
@@ -142,6 +173,29 @@ mod tests {
     fn missing_file_is_none() {
         let d = tempfile::tempdir().unwrap();
         assert_eq!(read_text(d.path(), Path::new("nope"), 10).unwrap(), None);
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("module.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo here
+        }
+        let e = read_text(d.path(), Path::new("module.yaml"), 10).unwrap_err();
+        assert_eq!(e.code, Code::IoError);
+        assert!(e.message.contains("FIFO"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_bom_is_dropped() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("f"), b"\xEF\xBB\xBFa: 1\n").unwrap();
+        assert_eq!(
+            read_text(d.path(), Path::new("f"), 100).unwrap().unwrap(),
+            "a: 1\n"
+        );
     }
 
     #[test]

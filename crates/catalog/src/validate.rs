@@ -5,7 +5,7 @@
 //! compose and are unique per host, each compose service has at most one module, and the
 //! compose project is the platform's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use platformctl_imageref::ImageRef;
@@ -22,7 +22,7 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
     let hosts: Vec<&str> = cat.platform.hosts.keys().map(String::as_str).collect();
     let mut claims: HashMap<(&str, &str), &Module> = HashMap::new();
     let mut container_names: HashMap<(&str, String), &Module> = HashMap::new();
-    let mut claimed_services: HashMap<&Path, Vec<&str>> = HashMap::new();
+    let mut claimed_services: HashMap<&Path, HashSet<&str>> = HashMap::new();
 
     for m in cat.modules() {
         let start = out.len();
@@ -51,7 +51,7 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
             claimed_services
                 .entry(Path::new(cf.value.as_str()))
                 .or_default()
-                .push(svc.value.as_str());
+                .insert(svc.value.as_str());
             if let Some(first) = claims.insert((cf.value.as_str(), svc.value.as_str()), m) {
                 claimed_twice = true;
                 out.push(

@@ -105,11 +105,11 @@ pub fn fatal(schema: &str, json: bool, f: &Fatal, code: u8) -> u8 {
     code
 }
 
-/// Writes one JSON document and a newline to stdout.
+/// Writes one JSON document and a newline to stdout, in one write.
 pub fn print_json(doc: &Value) {
-    let mut out = std::io::stdout().lock();
-    let _ = serde_json::to_writer_pretty(&mut out, doc);
-    let _ = writeln!(out);
+    let mut text = serde_json::to_string_pretty(doc).unwrap_or_default();
+    text.push('\n');
+    print(&text);
 }
 
 /// Writes text to stdout, ignoring a closed pipe.

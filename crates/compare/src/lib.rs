@@ -95,6 +95,7 @@
 
 #![warn(missing_docs)]
 
+use std::collections::HashMap;
 use std::fmt;
 
 use platformctl_catalog::{DesiredState, Module};
@@ -425,11 +426,63 @@ impl Summary {
     }
 }
 
+/// A host's compose containers by (project, service), one-offs left out: built once per host
+/// so that planning every module of a host is linear, not quadratic, in its containers.
+#[derive(Debug, Default)]
+pub struct ServiceIndex<'a> {
+    by_service: HashMap<&'a str, HashMap<&'a str, Vec<&'a Container>>>,
+}
+
+impl<'a> ServiceIndex<'a> {
+    /// Indexes `evidence`'s containers.
+    pub fn new(evidence: &'a HostEvidence) -> Self {
+        let mut by_service: HashMap<&str, HashMap<&str, Vec<&Container>>> = HashMap::new();
+        for c in &evidence.containers {
+            if c.is_oneoff() {
+                continue;
+            }
+            if let (Some(p), Some(s)) = (c.project(), c.service()) {
+                by_service
+                    .entry(p)
+                    .or_default()
+                    .entry(s)
+                    .or_default()
+                    .push(c);
+            }
+        }
+        ServiceIndex { by_service }
+    }
+
+    /// The containers of one compose service.
+    pub fn of(&self, project: &str, service: &str) -> &[&'a Container] {
+        self.by_service
+            .get(project)
+            .and_then(|m| m.get(service))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
 /// The pure heart: one module against its host's evidence.
 ///
 /// `compose_project` is the platform's `compose_project` (platform.toml). External modules give
-/// [`ModulePlan::skipped`]; see the crate documentation for every rule.
+/// [`ModulePlan::skipped`]; see the crate documentation for every rule. To plan many modules of
+/// one host, build a [`ServiceIndex`] once and call [`plan_module_indexed`].
 pub fn plan_module(module: &Module, evidence: &HostEvidence, compose_project: &str) -> ModulePlan {
+    plan_module_indexed(
+        module,
+        evidence,
+        &ServiceIndex::new(evidence),
+        compose_project,
+    )
+}
+
+/// [`plan_module`] with the host's containers already indexed.
+pub fn plan_module_indexed(
+    module: &Module,
+    evidence: &HostEvidence,
+    index: &ServiceIndex<'_>,
+    compose_project: &str,
+) -> ModulePlan {
     if !module.is_observed() {
         return ModulePlan::skipped(module);
     }
@@ -457,13 +510,7 @@ pub fn plan_module(module: &Module, evidence: &HostEvidence, compose_project: &s
         desired: desired.as_ref(),
     };
 
-    let mut matched: Vec<&Container> = evidence
-        .containers
-        .iter()
-        .filter(|c| {
-            !c.is_oneoff() && c.project() == Some(compose_project) && c.service() == Some(service)
-        })
-        .collect();
+    let mut matched: Vec<&Container> = index.of(compose_project, service).to_vec();
     matched.sort_by(|a, b| {
         let n = |c: &Container| c.number().unwrap_or(u32::MAX);
         n(a).cmp(&n(b)).then_with(|| a.name.cmp(&b.name))

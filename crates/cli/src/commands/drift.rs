@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use platformctl_catalog::{Catalog, Finding, Module, Severity, Transport};
-use platformctl_compare::{ModulePlan, Status, Summary, plan_module};
+use platformctl_compare::{ModulePlan, ServiceIndex, Status, Summary, plan_module_indexed};
 use platformctl_observe::{
     HostReport, ObserveErrorKind, Options, ProgressEvent, Target, TargetKind, observe_blocking,
 };
@@ -119,6 +119,10 @@ fn run_fleet(catalog: &Catalog, modules: &[&Module], opts: &FleetOptions) -> Fle
     };
     let by_host: HashMap<&str, &HostReport> =
         reports.iter().map(|r| (r.host.as_str(), r)).collect();
+    let indexes: HashMap<&str, ServiceIndex<'_>> = reports
+        .iter()
+        .filter_map(|r| Some((r.host.as_str(), ServiceIndex::new(r.outcome.as_ref().ok()?))))
+        .collect();
 
     let mut plans = Vec::with_capacity(modules.len());
     for m in modules {
@@ -157,7 +161,10 @@ fn run_fleet(catalog: &Catalog, modules: &[&Module], opts: &FleetOptions) -> Fle
         }
         match host.and_then(|h| by_host.get(h)) {
             Some(report) => match &report.outcome {
-                Ok(evidence) => plans.push(plan_module(m, evidence, project)),
+                Ok(evidence) => {
+                    let index = &indexes[report.host.as_str()];
+                    plans.push(plan_module_indexed(m, evidence, index, project));
+                }
                 Err(e) if e.kind == ObserveErrorKind::Invalid => {
                     plans.push(ModulePlan::error(&m.name, host, &e.message))
                 }
