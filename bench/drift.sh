@@ -7,7 +7,7 @@
 #
 # Usage: bench/drift.sh            (as root: the private dockerd engines need it)
 #
-# One unattended run (~15 min on a 2-core VM, most of it the per-module design and the Ansible
+# One unattended run (~12 min on a 2-core VM, most of it the per-module design and the Ansible
 # loop) does:
 #   1. install what it needs (scripts/e2e/install-deps.sh, hyperfine, GNU time; Ansible and
 #      the Python docker package from PyPI into the venv $ANSIBLE_VENV), build the release
@@ -37,6 +37,10 @@
 #      ControlPersist kept within a run and the master closed between runs (--prepare) so that
 #      every run pays one connection as drift-check does; 5 hosts x 200 vs 1 host x 200,
 #      without and with the delay (plus the floor with the delay);
+#      the same two with the ssh aliases bench-k1..k5, which set KexAlgorithms=curve25519-sha256
+#      (OpenSSH 9.2's default sntrup761x25519 costs the client ~90 ms of CPU per connection,
+#      five times over on two cores here); the CPU of 1 and 5 hosts split between platformctl with its ssh clients, the sshd and
+#      the engines (bench/cpu-split.py), since on this rig both ends share the same cores;
 #   6. 2,000 containers: peak RSS (`/usr/bin/time -f %M`, max of 3 runs; includes the ssh
 #      children) and wall time;
 #   7. $OUT/meta.json and the part's table (bench/table.py drift), also in $OUT/table.md.
@@ -232,13 +236,16 @@ fi
 
 {
   for i in 1 2 3 4 5; do
-    for kind in h d; do
+    for kind in h d k; do
       port=$BPORT
       [ "$kind" = d ] && port=$DPORT
+      kex=
+      [ "$kind" = k ] && kex="KexAlgorithms curve25519-sha256"
       cat <<EOF
 Host bench-$kind$i
   HostName 127.0.0.1
   Port $port
+  $kex
   HostKeyAlias bench-sshd
   User root
   IdentityFile $SSH_KEY
@@ -313,11 +320,17 @@ hostspec() { # hostspec NAME ALIAS ENGINE: that host's containers (engine 1: run
   fi
 }
 P1=$W/p1 P1L=$W/p1-local P5=$W/p5 P1D=$W/p1-delay P5D=$W/p5-delay PB=$W/pbig
+P1K=$W/p1-kex P5K=$W/p5-kex
 gen "$P1" "$W/ssh_config" "$(hostspec h1 bench-h1 1)"
 gen "$P1L" "$W/ssh_config" "h1,local,-,${S[1]},svc,3,$N,running"
-gen "$P5" "$W/ssh_config" $(for i in 1 2 3 4 5; do hostspec "h$i" "bench-h$i" "$i"; done)
+mapfile -t H5 < <(for i in 1 2 3 4 5; do hostspec "h$i" "bench-h$i" "$i"; done)
+mapfile -t H5D < <(for i in 1 2 3 4 5; do hostspec "h$i" "bench-d$i" "$i"; done)
+mapfile -t H5K < <(for i in 1 2 3 4 5; do hostspec "h$i" "bench-k$i" "$i"; done)
+gen "$P5" "$W/ssh_config" "${H5[@]}"
 gen "$P1D" "$W/ssh_config" "$(hostspec h1 bench-d1 1)"
-gen "$P5D" "$W/ssh_config" $(for i in 1 2 3 4 5; do hostspec "h$i" "bench-d$i" "$i"; done)
+gen "$P5D" "$W/ssh_config" "${H5D[@]}"
+gen "$P1K" "$W/ssh_config" "$(hostspec h1 bench-k1 1)"
+gen "$P5K" "$W/ssh_config" "${H5K[@]}"
 gen "$PB" "$W/ssh_config" "big,ssh,bench-h1,${S[6]},big,4,$BIG,stopped"
 
 # in_sync NAME ROOT HOSTS PER_HOST [PREFIX...]: drift-check exits 0, every module in sync, each
@@ -343,6 +356,8 @@ in_sync p1 "$P1" 1 "$N"
 in_sync p1-local "$P1L" 1 "$N"
 in_sync p5 "$P5" 5 "$N"
 in_sync pbig "$PB" 1 "$BIG"
+in_sync p1-kex "$P1K" 1 "$N"
+in_sync p5-kex "$P5K" 5 "$N"
 if [ "$DELAY_MODE" != none ]; then
   in_sync p1-delay "$P1D" 1 "$N" "${DELAY_RUN[@]}"
   in_sync p5-delay "$P5D" 5 "$N" "${DELAY_RUN[@]}"
@@ -445,6 +460,21 @@ hf hosts 900 --warmup 3 --runs "$RUNS" \
   -n "drift-check, 1 host x $N" "$BIN --root $P1 drift-check --json" \
   -n "drift-check, 5 hosts x $N" "$BIN --root $P5 drift-check --json"
 
+log "hyperfine: 1 host vs 5 hosts with KexAlgorithms=curve25519-sha256 ($RUNS runs each)"
+hf kex 900 --warmup 3 --runs "$RUNS" \
+  -n "drift-check, 1 host x $N, curve25519 kex" "$BIN --root $P1K drift-check --json" \
+  -n "drift-check, 5 hosts x $N, curve25519 kex" "$BIN --root $P5K drift-check --json"
+
+log "CPU split of 1 host and 5 hosts (bench/cpu-split.py, 10 runs each)"
+envval() { sed -n "s/^$2=//p" "$1/env"; }
+DOCKERDS=$(for d in "$D1" "$D2" "$D3"; do envval "$d" E1_PID; envval "$d" E2_PID; done | paste -sd,)
+for h in 1 5; do
+  p=$P1
+  [ "$h" = 5 ] && p=$P5
+  timeout 300 python3 "$ROOT/bench/cpu-split.py" "$OUT/cpu-$h.json" 10 "${PIDS[0]}" "$DOCKERDS" -- \
+    "$BIN" --root "$p" drift-check --json >&2 || die "cpu-split.py ($h hosts) failed"
+done
+
 if [ "$DELAY_MODE" != none ]; then
   dp="${DELAY_RUN[*]}${DELAY_RUN[*]:+ }"
   log "hyperfine: the same with a $((2 * DELAY_MS)) ms round trip ($DELAY_MODE), and the floor"
@@ -480,8 +510,8 @@ hf ansible-hostinfo 900 --warmup 1 --runs 5 --prepare "$W/ansible-close.sh" \
 
 log "peak RSS at $BIG and $N containers (/usr/bin/time -f %M, 3 runs each)"
 rss() { # rss ROOT NAME
-  local r
-  for r in 1 2 3; do
+  local _
+  for _ in 1 2 3; do
     timeout 300 /usr/bin/time -f '%M %e' -a -o "$OUT/rss-$2.txt" "$BIN" --root "$1" drift-check --json >/dev/null ||
       die "drift-check ($2) failed while measuring RSS"
   done

@@ -58,7 +58,7 @@ bench_build() { # bench_build LOGFILE
   case "$target" in /*) ;; *) target=$ROOT/$target ;; esac
   BIN=$target/release/platformctl
   GEN=$target/release/examples/gen_platform
-  [ -x "$BIN" ] && [ -x "$GEN" ] || die "no binary at $BIN or $GEN"
+  if [ ! -x "$BIN" ] || [ ! -x "$GEN" ]; then die "no binary at $BIN or $GEN"; fi
 }
 
 machine_json() {

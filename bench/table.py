@@ -19,6 +19,10 @@ def load(path):
         return json.load(f)
 
 
+def maybe(path):
+    return load(path) if os.path.exists(path) else None
+
+
 def hf(d, name):
     """hyperfine results of DIR/NAME.json, or [] when that measurement was skipped."""
     p = os.path.join(d, f"{name}.json")
@@ -90,10 +94,10 @@ def validate_section(d, machine=True):
         if r is None:
             out.append(f"| {label} | skipped | | | | | | |")
             continue
-        m = f[k]
+        m = f"{f[k]:,.0f} MB" if f[k] else "?"
         out.append(f"| {label} | {t(r['med'])} | {t(r['mean'])} ± {t(r['sd'], r['mean'])} "
                    f"| {t(r['lo'])} … {t(r['hi'])} | {t(r['cpu'])} | {r['runs']} "
-                   f"| {r['med'] / p['med']:.1f}× | {m:,.0f} MB |" if m else "| |")
+                   f"| {r['med'] / p['med']:.1f}× | {m} |")
     out.append("")
     if c:
         out.append(f"- check-jsonschema / platformctl: **{c['med'] / p['med']:.0f}×** by median wall "
@@ -112,9 +116,10 @@ def validate_section(d, machine=True):
 def drift_figures(d):
     meta = load(os.path.join(d, "meta.json"))
     main = hf(d, "main")
-    f = dict(meta=meta, main=main, hosts=hf(d, "hosts"), delay=hf(d, "delay"),
+    f = dict(meta=meta, main=main, hosts=hf(d, "hosts"), delay=hf(d, "delay"), kex=hf(d, "kex"),
              design=hf(d, "design"), aloop=hf(d, "ansible-loop"), ahost=hf(d, "ansible-hostinfo"),
-             big=hf(d, "big"), rss_big=rss(d, "big"), rss_n=rss(d, "n"))
+             big=hf(d, "big"), rss_big=rss(d, "big"), rss_n=rss(d, "n"),
+             cpu1=maybe(os.path.join(d, "cpu-1.json")), cpu5=maybe(os.path.join(d, "cpu-5.json")))
     f["a"], f["b"], f["ssh"], f["engine"], f["local"], f["rootshell"] = main
     return f
 
@@ -129,7 +134,7 @@ def drift_section(d, machine=True):
     out += [f"Docker {meta['docker']} ({meta['driver']} storage), {meta['ssh']}, Ansible "
             f"{meta['ansible']} (ansible-core {meta['ansible_core']}, docker {meta['docker_py']}). "
             f"Delay: {meta['delay_note']}.", "", DETAIL_HEAD]
-    for group in ("main", "hosts", "delay", "design", "aloop", "ahost", "big"):
+    for group in ("main", "hosts", "kex", "delay", "design", "aloop", "ahost", "big"):
         for r in f[group]:
             out.append(detail_row(r))
     if f["rss_big"] is not None:
@@ -151,6 +156,19 @@ def drift_section(d, machine=True):
         out.append(f"- 5 hosts / 1 host, no added delay: {h5['med'] / h1['med']:.2f}× wall; "
                    f"CPU of platformctl and its ssh clients {h5['cpu'] / h1['cpu']:.1f}× (the sshd "
                    f"and dockerd side of each host runs on the same cores here).")
+    if f["kex"]:
+        k1, k5 = f["kex"]
+        out.append(f"- 5 hosts / 1 host with KexAlgorithms=curve25519-sha256 (no post-quantum key "
+                   f"generation in the ssh client): {k5['med'] / k1['med']:.2f}× wall, client CPU "
+                   f"{k1['cpu'] * 1000:.0f} ms → {k5['cpu'] * 1000:.0f} ms.")
+    for k, h in (("cpu1", 1), ("cpu5", 5)):
+        c = f[k]
+        if c:
+            out.append(f"- CPU of one run, {h} host{'s' if h > 1 else ''} (bench/cpu-split.py, "
+                       f"{c['runs']} runs): platformctl + ssh clients {c['client']} ms, sshd "
+                       f"{c['sshd']} ms, dockerd {c['dockerd']} ms; total {c['total']} ms, i.e. at "
+                       f"least {c['total'] / c['cores']:.0f} ms of wall time on {c['cores']} cores "
+                       f"(measured {c['wall']} ms).")
     return "\n".join(out) + "\n"
 
 
@@ -201,6 +219,11 @@ def main_table(vd, dd):
         r = h5["med"] / h1["med"]
         row(f"drift-check, 5 ssh hosts × {n} vs 1 host × {n}", t(h5["med"]), t(h1["med"]),
             f"**{r:.2f}×** one host", "≤ 1.5×", verdict(r <= 1.5))
+    if f["kex"]:
+        k1, k5 = f["kex"]
+        r = k5["med"] / k1["med"]
+        row("… the same with `KexAlgorithms=curve25519-sha256` (info: the ssh client's CPU)",
+            t(k5["med"]), t(k1["med"]), f"{r:.2f}× one host", "(≤ 1.5×)", verdict(r <= 1.5))
     if f["delay"]:
         d1, d5, fl = f["delay"][0], f["delay"][1], f["delay"][2]
         r = d5["med"] / d1["med"]

@@ -6,7 +6,7 @@
 #
 # Usage: bench/validate-peers.sh     (as root when hyperfine, GNU time or Node must be installed)
 #
-# One unattended run (~6 min on a 2-core VM; check-jsonschema dominates) does:
+# One unattended run (~3-4 min on a 2-core VM; check-jsonschema dominates) does:
 #   1. install the peers, idempotently and only under /tmp: check-jsonschema from PyPI into a
 #      venv, ajv-cli from npm into a prefix (ajv-formats too, only if the schema uses
 #      `format`); hyperfine, GNU time and Node with apt-get if missing; build the release
