@@ -144,18 +144,16 @@ struct World {
     marker: PathBuf,
 }
 
-/// (module, host, compose image, pinned, desired_state, external)
+/// One module of the generated platform: its compose service has the module's name.
 struct Spec {
     name: &'static str,
     host: &'static str,
     image: String,
     stopped: bool,
-    service: String,
 }
 
 fn build_world(parts: Parts) -> World {
     let p = &parts;
-    let reg = p.get("REGISTRY").to_string();
     let api303 = p.get("IMG_API_303").to_string();
     let api306 = p.get("IMG_API_306").to_string();
     let worker = p.get("IMG_WORKER").to_string();
@@ -385,128 +383,107 @@ fn build_world(parts: Parts) -> World {
             host: "e1",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "api-digest-ok",
             host: "e1",
             image: pinned(&api306, &d306),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "api-tag-ok",
             host: "e1",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "worker-multi",
             host: "e1",
             image: pinned(&worker, &dworker_index),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "web-moved",
             host: "e1",
             image: pinned(&web, &new_web_digest),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "local-tool",
             host: "e1",
             image: local.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "missing-svc",
             host: "e1",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "stopped-svc",
             host: "e1",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "dormant-svc",
             host: "e1",
             image: api306.clone(),
             stopped: true,
-            service: String::new(),
         },
         Spec {
             name: "unhealthy-svc",
             host: "e1",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "renamed-svc",
             host: "e1",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "v1-named",
             host: "e1",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "relabelled",
             host: "e1",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "e2-svc",
             host: "e2",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "local-svc",
             host: "local1",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "closed-svc",
             host: "closed",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
         Spec {
             name: "silent-svc",
             host: "silent",
             image: api306.clone(),
             stopped: false,
-            service: String::new(),
         },
     ];
     let mut compose = String::from("name: home-platform\nservices:\n");
     for s in &specs {
-        let svc = if s.service.is_empty() {
-            s.name.to_string()
-        } else {
-            s.service.clone()
-        };
+        let svc = s.name;
         compose.push_str(&format!("  {svc}:\n    image: {}\n", s.image));
         let dir = root.join("modules").join(s.name);
         std::fs::create_dir_all(&dir).unwrap();
@@ -552,7 +529,6 @@ fn build_world(parts: Parts) -> World {
     .unwrap();
     std::fs::create_dir_all(root.join("compose/e2e")).unwrap();
     std::fs::write(root.join("compose/e2e/compose.yaml"), compose).unwrap();
-    let _ = reg;
     World {
         parts,
         root,
@@ -695,7 +671,7 @@ fn main() {
         .docker_ok("e1", &["version", "--format", "{{.Server.Version}}"]);
     let _ = started;
     // The full run, once, shared by the scenarios that only read it.
-    let t0 = chrono_now(&world);
+    let t0 = unix_now();
     let (code_all, all, _) = platformctl(&world, &["drift-check", "--json"]);
     let all = Arc::new(all);
 
@@ -879,7 +855,7 @@ fn main() {
         check(code == 1, "validate reports the name")
     });
     trial!(names[14], |w, _d| {
-        let t1 = chrono_now(&w);
+        let t1 = unix_now();
         for engine in ["e1", "e2"] {
             let events = w.parts.docker_ok(
                 engine,
@@ -965,12 +941,11 @@ fn main() {
     conclusion.exit();
 }
 
-/// The engine's clock, as `docker events --since` wants it.
-fn chrono_now(world: &World) -> String {
+/// Now, as `docker events --since` wants it (the engines run on this machine's clock).
+fn unix_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
-    let _ = world;
     format!("{secs:.3}")
 }
