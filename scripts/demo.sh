@@ -29,7 +29,11 @@ cargo build --release --locked --quiet -p platformctl
 bin=$PWD/target/release/platformctl
 example=examples/home-platform
 
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
+if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then
+  say() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
+else
+  say() { printf '\n$ %s\n' "$*" >&2; }
+fi
 run() { say "platformctl $*"; "$bin" "$@"; }
 
 # 1. The catalog.
