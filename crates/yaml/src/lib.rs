@@ -34,6 +34,7 @@
 mod build;
 mod node;
 mod text;
+pub mod words;
 
 pub use build::{Error, ErrorKind, Limits, parse};
 pub use node::{Map, Node, Pos, Scalar, ScalarKind, Style, Value};
