@@ -1,18 +1,24 @@
-//! One batched observation over an Engine API socket: the project's containers and the images,
-//! asked concurrently (two connections), with API version negotiation.
+//! One batched observation over an Engine API socket: the API version from one `GET /_ping`,
+//! then the project's containers and the images, asked concurrently.
+//!
+//! Two connections (over an ssh forward: two ssh channels), three requests. The first
+//! connection carries the ping, then the containers list (keep-alive: no second channel
+//! open); the second is opened meanwhile and carries the images list. The version spoken is
+//! the engine's newest (the ping's `API-Version` header), capped at [`ApiVersion::NEWEST`]; an
+//! engine older than [`ApiVersion::OLDEST`] is refused before any list is asked. No answer is
+//! ever retried in another version, and no error text is matched.
 //!
 //! The same code serves the local socket and the ssh-forwarded one; only the wording of the
 //! errors differs ([`Via`]).
 
 use std::io;
 use std::path::Path;
-use std::time::Duration;
 
 use platformctl_evidence::HostEvidence;
 
 use crate::Via;
-use crate::error::{ObserveError, secs};
-use crate::http::{self, ApiVersion, Endpoint, HttpError, Response};
+use crate::error::{ObserveError, clip, secs};
+use crate::http::{ApiVersion, Conn, Deadline, Endpoint, HttpError, Response};
 
 /// Where the socket is, for messages.
 pub(crate) struct Place<'a> {
@@ -40,119 +46,84 @@ impl From<ObserveError> for FetchError {
     }
 }
 
-/// Fetches and decodes the containers of `project` and the images they run.
+/// Fetches and decodes the containers of `project` and the images they run, by `deadline`.
 pub(crate) async fn observe(
     socket: &Path,
     project: &str,
-    timeout: Duration,
+    deadline: Deadline,
     place: &Place<'_>,
 ) -> Result<HostEvidence, FetchError> {
-    let containers = Endpoint::Containers { project };
-    let mut api = ApiVersion::PREFERRED;
-    let mut negotiated = false;
-    loop {
-        let (c, i) = tokio::join!(
-            http::get(socket, &containers, api, timeout),
-            http::get(socket, &Endpoint::Images, api, timeout),
-        );
-        let c = c.map_err(|e| transport_error(e, place))?;
-        let i = i.map_err(|e| transport_error(e, place))?;
-        if !negotiated && (version_refused(&c) || version_refused(&i)) {
-            let refused = if version_refused(&c) { &c } else { &i };
-            api = negotiate(socket, timeout, place, refused).await?;
-            negotiated = true;
-            continue;
-        }
-        check_status(&c, "containers", api, place)?;
-        check_status(&i, "images", api, place)?;
-        return HostEvidence::from_api(&c.body, &i.body).map_err(|e| {
-            FetchError::from(ObserveError::decode(format!(
-                "host {}: the Engine API answer at {} could not be decoded: {e}",
-                place.host, place.docker_socket
-            )))
-        });
-    }
-}
-
-/// Docker answers 400 "client version 1.41 is too new. Maximum supported API version is 1.40"
-/// (old engines) or "… is too old. Minimum supported API version is 1.44 …" (Docker 29+).
-fn version_refused(r: &Response) -> bool {
-    r.status == 400
-        && r.engine_message()
-            .to_ascii_lowercase()
-            .contains("client version")
-}
-
-/// Picks the API version to speak after the engine refused 1.41: asks `GET /version`, uses its
-/// minimum when the engine no longer speaks 1.41, and refuses clearly when it is too old.
-async fn negotiate(
-    socket: &Path,
-    timeout: Duration,
-    place: &Place<'_>,
-    refused: &Response,
-) -> Result<ApiVersion, FetchError> {
-    let v = http::get(socket, &Endpoint::Version, ApiVersion::PREFERRED, timeout)
-        .await
-        .map_err(|e| transport_error(e, place))?;
-    let parsed = (v.status == 200)
-        .then(|| serde_json::from_slice::<serde_json::Value>(&v.body).ok())
-        .flatten();
-    let field = |name: &str| {
-        parsed
-            .as_ref()
-            .and_then(|j| j.get(name))
-            .and_then(|x| x.as_str())
-            .and_then(ApiVersion::parse)
+    let first = async {
+        let mut conn = Conn::open(socket, deadline).await?;
+        let ping = conn.get(Endpoint::Ping).await?;
+        Ok::<_, HttpError>((conn, ping))
     };
-    let (Some(max), min) = (field("ApiVersion"), field("MinAPIVersion")) else {
-        return Err(ObserveError::refused(format!(
-            "host {}: the Docker engine at {} refused Engine API {} ({}) and its /version answer names no API version",
+    let (first, second) = tokio::join!(first, Conn::open(socket, deadline));
+    let (mut first, ping) = first.map_err(|e| transport_error(e, place))?;
+    let api = negotiate(&ping, place)?;
+    let mut second = second.map_err(|e| transport_error(e, place))?;
+    let (c, i) = tokio::join!(
+        first.get(Endpoint::Containers { api, project }),
+        second.get(Endpoint::Images { api }),
+    );
+    let c = c.map_err(|e| transport_error(e, place))?;
+    let i = i.map_err(|e| transport_error(e, place))?;
+    check_status(&c, "containers list", Some(api), place)?;
+    check_status(&i, "images list", Some(api), place)?;
+    HostEvidence::from_api(&c.body, &i.body).map_err(|e| {
+        FetchError::from(ObserveError::decode(format!(
+            "host {}: the Engine API answer at {} could not be decoded: {e}",
+            place.host, place.docker_socket
+        )))
+    })
+}
+
+/// The version to speak, from the ping's `API-Version` header (the engine's newest version):
+/// that one, capped at [`ApiVersion::NEWEST`]; an engine older than [`ApiVersion::OLDEST`] is
+/// refused. An answer without the header (no Docker engine of the last decade) is asked in
+/// [`ApiVersion::OLDEST`], and its own refusal, if any, is reported as it comes.
+fn negotiate(ping: &Response, place: &Place<'_>) -> Result<ApiVersion, FetchError> {
+    check_status(ping, "ping (/_ping)", None, place)?;
+    let Some(raw) = &ping.api_version else {
+        return Ok(ApiVersion::OLDEST);
+    };
+    let Some(newest) = ApiVersion::parse(raw) else {
+        return Err(ObserveError::protocol(format!(
+            "host {}: the engine at {} names no Engine API version in its ping answer (API-Version: {:?})",
             place.host,
             place.docker_socket,
-            ApiVersion::PREFERRED,
-            refused.engine_message()
+            clip(raw, 40)
         ))
         .into());
     };
-    if max < ApiVersion::PREFERRED {
+    if newest < ApiVersion::OLDEST {
         return Err(ObserveError::refused(format!(
-            "host {}: the Docker engine at {} speaks Engine API up to {max} (older than Docker 20.10); platformctl needs API {} or newer: upgrade Docker on {}",
+            "host {}: the Docker engine at {} speaks Engine API up to {newest} (older than Docker 20.10); platformctl needs API {} or newer: upgrade Docker on {}",
             place.host,
             place.docker_socket,
-            ApiVersion::PREFERRED,
+            ApiVersion::OLDEST,
             place.host
         ))
         .into());
     }
-    match min {
-        Some(min) if min > ApiVersion::PREFERRED && min <= max => Ok(min),
-        _ => Err(ObserveError::refused(format!(
-            "host {}: the Docker engine at {} refused Engine API {} although it reports {}{}: {}",
-            place.host,
-            place.docker_socket,
-            ApiVersion::PREFERRED,
-            max,
-            min.map(|m| format!(" (minimum {m})")).unwrap_or_default(),
-            refused.engine_message()
-        ))
-        .into()),
-    }
+    Ok(newest.min(ApiVersion::NEWEST))
 }
 
 fn check_status(
     r: &Response,
     what: &str,
-    api: ApiVersion,
+    api: Option<ApiVersion>,
     place: &Place<'_>,
 ) -> Result<(), FetchError> {
     if r.status == 200 {
         return Ok(());
     }
     let msg = format!(
-        "host {}: the Docker engine at {} answered {} to the {what} list (API {api}): {}",
+        "host {}: the Docker engine at {} answered {} to the {what}{}: {}",
         place.host,
         place.docker_socket,
         r.status,
+        api.map(|a| format!(" (API {a})")).unwrap_or_default(),
         r.engine_message()
     );
     Err(match r.status {
@@ -192,10 +163,10 @@ fn transport_error(e: HttpError, place: &Place<'_>) -> FetchError {
             "host {host}: the Docker engine at {sock} closed the connection without answering ({m})"
         )),
         HttpError::Timeout(d) => ObserveError::timeout(format!(
-            "host {host}: the Docker engine at {sock} did not answer within {}",
+            "host {host}: the Docker engine at {sock} did not answer within {} (host timeout)",
             secs(*d)
         )),
-        HttpError::Protocol(_) | HttpError::TooLarge => ObserveError::protocol(format!(
+        HttpError::Protocol(_) | HttpError::TooLarge(_) => ObserveError::protocol(format!(
             "host {host}: the answer from {sock} is not a usable Engine API answer: {e}"
         )),
     };
@@ -208,57 +179,138 @@ fn transport_error(e: HttpError, place: &Place<'_>) -> FetchError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::UnixListener;
 
-    /// A fake engine: answers each request by its path, records the request lines.
-    async fn fake_engine(
-        answer: fn(&str) -> String,
-    ) -> (
-        tempfile::TempDir,
-        std::path::PathBuf,
-        tokio::task::JoinHandle<()>,
-        std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    ) {
+    /// A fake engine on a unix socket that speaks Engine API versions `min..=max` as Docker
+    /// does: every answer carries `API-Version: max`, a versioned path outside the range gets
+    /// Docker's 400, connections are kept alive. It counts connections and records requests.
+    struct Engine {
+        _dir: tempfile::TempDir,
+        sock: std::path::PathBuf,
+        connections: Arc<AtomicUsize>,
+        requests: Arc<Mutex<Vec<String>>>,
+        refused: Arc<AtomicUsize>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for Engine {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    impl Engine {
+        fn requests(&self) -> Vec<String> {
+            self.requests.lock().unwrap().clone()
+        }
+    }
+
+    /// What the fake answers: the status line and body for a path, given the version asked.
+    type Answer = fn(&str) -> (&'static str, String);
+
+    async fn engine(min: &str, max: Option<&'static str>, answer: Answer) -> Engine {
+        let min = ApiVersion::parse(min).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("docker.sock");
         let listener = UnixListener::bind(&sock).unwrap();
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let seen2 = seen.clone();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let refused = Arc::new(AtomicUsize::new(0));
+        let (c, r, f) = (connections.clone(), requests.clone(), refused.clone());
         let task = tokio::spawn(async move {
             loop {
                 let (mut s, _) = listener.accept().await.unwrap();
-                let seen = seen2.clone();
+                c.fetch_add(1, Ordering::SeqCst);
+                let (requests, refused) = (r.clone(), f.clone());
                 tokio::spawn(async move {
-                    let mut req = Vec::new();
-                    let mut buf = [0u8; 4096];
-                    while !req.ends_with(b"\r\n\r\n") {
-                        let n = s.read(&mut buf).await.unwrap();
-                        if n == 0 {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match s.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+                        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                        buf.drain(..end + 4);
+                        let line = head.lines().next().unwrap_or("").to_owned();
+                        requests.lock().unwrap().push(line.clone());
+                        let path = line.split(' ').nth(1).unwrap_or("").to_owned();
+                        let asked = path
+                            .strip_prefix("/v")
+                            .and_then(|p| p.split_once('/'))
+                            .and_then(|(v, _)| ApiVersion::parse(v));
+                        let max_v = max.and_then(ApiVersion::parse);
+                        let (status, body) = match (asked, max_v) {
+                            (Some(v), _) if v < min => {
+                                refused.fetch_add(1, Ordering::SeqCst);
+                                (
+                                    "400 Bad Request",
+                                    format!(
+                                        r#"{{"message":"client version {v} is too old. Minimum supported API version is {min}, please upgrade your client to a newer version"}}"#
+                                    ),
+                                )
+                            }
+                            (Some(v), Some(m)) if v > m => {
+                                refused.fetch_add(1, Ordering::SeqCst);
+                                (
+                                    "400 Bad Request",
+                                    format!(
+                                        r#"{{"message":"client version {v} is too new. Maximum supported API version is {m}"}}"#
+                                    ),
+                                )
+                            }
+                            _ => answer(&path),
+                        };
+                        let header = max
+                            .map(|m| format!("Api-Version: {m}\r\n"))
+                            .unwrap_or_default();
+                        let reply = format!(
+                            "HTTP/1.1 {status}\r\n{header}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if s.write_all(reply.as_bytes()).await.is_err() {
                             return;
                         }
-                        req.extend_from_slice(&buf[..n]);
                     }
-                    let text = String::from_utf8_lossy(&req).into_owned();
-                    let line = text.lines().next().unwrap_or("").to_owned();
-                    seen.lock().unwrap().push(line.clone());
-                    let path = line.split(' ').nth(1).unwrap_or("").to_owned();
-                    let _ = s.write_all(answer(&path).as_bytes()).await;
                 });
             }
         });
-        (dir, sock, task, seen)
-    }
-
-    fn reply(status: &str, body: &str) -> String {
-        format!(
-            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
+        Engine {
+            _dir: dir,
+            sock,
+            connections,
+            requests,
+            refused,
+            task,
+        }
     }
 
     const CONTAINERS: &str = r#"[{"Id":"c1","Names":["/p-web-1"],"Image":"web:1","ImageID":"sha256:aa","State":"running","Status":"Up","Labels":{"com.docker.compose.project":"p","com.docker.compose.service":"web"}}]"#;
     const IMAGES: &str = r#"[{"Id":"sha256:aa","RepoTags":["web:1"],"RepoDigests":[]},{"Id":"sha256:bb","RepoTags":["other:1"],"RepoDigests":[]}]"#;
+
+    /// A well-behaved engine's answers.
+    fn docker(path: &str) -> (&'static str, String) {
+        let list = path
+            .strip_prefix("/v")
+            .and_then(|p| p.split_once('/'))
+            .map_or("", |(_, rest)| rest);
+        if path == "/_ping" {
+            ("200 OK", "OK".into())
+        } else if list.starts_with("containers/json?all=1&filters=") {
+            ("200 OK", CONTAINERS.into())
+        } else if list == "images/json?digests=1" {
+            ("200 OK", IMAGES.into())
+        } else {
+            ("404 Not Found", r#"{"message":"page not found"}"#.into())
+        }
+    }
 
     fn place() -> Place<'static> {
         Place {
@@ -268,128 +320,210 @@ mod tests {
         }
     }
 
+    fn soon() -> Deadline {
+        Deadline::after(Duration::from_secs(5))
+    }
+
+    /// The acceptance figure: against an engine that only speaks API 1.44 and newer (Docker
+    /// 29), one ping and exactly two Engine API requests, over two connections (two ssh
+    /// channels over a forward), and none refused.
     #[tokio::test]
-    async fn observes_with_the_preferred_version() {
-        let (_d, sock, task, seen) = fake_engine(|p| {
-            if p.starts_with("/v1.41/containers/json?all=1&filters=") {
-                reply("200 OK", CONTAINERS)
-            } else if p == "/v1.41/images/json?digests=1" {
-                reply("200 OK", IMAGES)
-            } else {
-                reply("404 Not Found", r#"{"message":"page not found"}"#)
-            }
-        })
-        .await;
-        let ev = observe(&sock, "p", Duration::from_secs(5), &place())
-            .await
-            .unwrap();
+    async fn a_docker_29_engine_costs_one_ping_and_two_requests_on_two_connections() {
+        let e = engine("1.44", Some("1.52"), docker).await;
+        let ev = observe(&e.sock, "p", soon(), &place()).await.unwrap();
         assert_eq!(ev.containers.len(), 1);
         assert_eq!(
             ev.images.len(),
             1,
             "only the images the containers run are kept"
         );
-        let seen = seen.lock().unwrap().clone();
-        assert_eq!(seen.len(), 2);
+        let mut seen = e.requests();
+        assert_eq!(seen[0], "GET /_ping HTTP/1.1", "the ping comes first");
+        seen.sort();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert!(seen[0].starts_with("GET /_ping "), "{seen:?}");
         assert!(
-            seen.iter().all(|l| l.starts_with("GET /v1.41/")),
+            seen[1].starts_with("GET /v1.52/containers/json?all=1&filters="),
             "{seen:?}"
         );
-        task.abort();
+        assert_eq!(seen[2], "GET /v1.52/images/json?digests=1 HTTP/1.1");
+        let api_requests = seen.iter().filter(|l| l.starts_with("GET /v")).count();
+        assert_eq!(api_requests, 2, "exactly two Engine API requests");
+        assert_eq!(e.connections.load(Ordering::SeqCst), 2, "two connections");
+        assert_eq!(e.refused.load(Ordering::SeqCst), 0, "nothing refused");
     }
 
     #[tokio::test]
-    async fn negotiates_up_when_the_engine_dropped_1_41() {
-        let (_d, sock, task, seen) = fake_engine(|p| {
-            if p.starts_with("/v1.41/") {
-                reply(
-                    "400 Bad Request",
-                    r#"{"message":"client version 1.41 is too old. Minimum supported API version is 1.44, please upgrade your client to a newer version"}"#,
-                )
-            } else if p == "/version" {
-                reply("200 OK", r#"{"ApiVersion":"1.52","MinAPIVersion":"1.44"}"#)
-            } else if p.starts_with("/v1.44/containers/json") {
-                reply("200 OK", CONTAINERS)
-            } else if p == "/v1.44/images/json?digests=1" {
-                reply("200 OK", IMAGES)
-            } else {
-                reply("404 Not Found", "{}")
-            }
-        })
-        .await;
-        let ev = observe(&sock, "p", Duration::from_secs(5), &place())
-            .await
-            .unwrap();
-        assert_eq!(ev.containers[0].name, "p-web-1");
-        let seen = seen.lock().unwrap().clone();
-        assert!(seen.iter().all(|l| l.starts_with("GET ")), "{seen:?}");
+    async fn the_version_is_the_engines_newest_capped_at_ours() {
+        for (max, want) in [
+            ("1.41", "1.41"),
+            ("1.45", "1.45"),
+            ("1.52", "1.52"),
+            ("1.99", "1.52"),
+        ] {
+            let e = engine("1.24", Some(max), docker).await;
+            observe(&e.sock, "p", soon(), &place()).await.unwrap();
+            let asked: Vec<String> = e
+                .requests()
+                .into_iter()
+                .filter(|l| l.starts_with("GET /v"))
+                .collect();
+            assert_eq!(asked.len(), 2, "{asked:?}");
+            assert!(
+                asked
+                    .iter()
+                    .all(|l| l.starts_with(&format!("GET /v{want}/"))),
+                "engine up to {max}: {asked:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_engine_without_the_header_is_asked_in_the_oldest_version() {
+        let e = engine("1.24", None, docker).await;
+        observe(&e.sock, "p", soon(), &place()).await.unwrap();
+        let asked: Vec<String> = e
+            .requests()
+            .into_iter()
+            .filter(|l| l.starts_with("GET /v"))
+            .collect();
         assert!(
-            seen.contains(&"GET /version HTTP/1.1".to_owned()),
-            "{seen:?}"
+            asked.iter().all(|l| l.starts_with("GET /v1.41/")),
+            "{asked:?}"
         );
-        task.abort();
     }
 
     #[tokio::test]
     async fn refuses_clearly_when_the_engine_is_too_old() {
-        let (_d, sock, task, _) = fake_engine(|p| {
-            if p == "/version" {
-                reply("200 OK", r#"{"ApiVersion":"1.40","MinAPIVersion":"1.12"}"#)
-            } else {
-                reply(
-                    "400 Bad Request",
-                    r#"{"message":"client version 1.41 is too new. Maximum supported API version is 1.40"}"#,
-                )
-            }
+        let e = engine("1.12", Some("1.40"), docker).await;
+        let err = observe(&e.sock, "p", soon(), &place()).await.unwrap_err();
+        assert_eq!(err.error.kind, crate::ObserveErrorKind::Refused);
+        assert!(
+            err.error.message.contains("up to 1.40"),
+            "{}",
+            err.error.message
+        );
+        assert!(
+            err.error.message.contains("upgrade Docker on h1"),
+            "{}",
+            err.error.message
+        );
+        assert_eq!(
+            e.requests(),
+            ["GET /_ping HTTP/1.1"],
+            "nothing but the ping"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_reported_as_the_engine_words_it_never_retried() {
+        // An engine whose minimum is above ours (a future Docker): one try, its message shown.
+        let e = engine("1.60", Some("1.61"), docker).await;
+        let err = observe(&e.sock, "p", soon(), &place()).await.unwrap_err();
+        assert!(
+            err.error.message.contains("answered 400")
+                && err.error.message.contains("API 1.52")
+                && err
+                    .error
+                    .message
+                    .contains("Minimum supported API version is 1.60"),
+            "{}",
+            err.error.message
+        );
+        assert_eq!(e.requests().len(), 3, "{:?}", e.requests());
+    }
+
+    #[tokio::test]
+    async fn a_bad_ping_is_reported() {
+        let e = engine("1.24", Some("x.y"), docker).await;
+        let err = observe(&e.sock, "p", soon(), &place()).await.unwrap_err();
+        assert_eq!(err.error.kind, crate::ObserveErrorKind::Protocol);
+        assert!(
+            err.error.message.contains("API-Version"),
+            "{}",
+            err.error.message
+        );
+        let e = engine("1.24", Some("1.52"), |_| ("404 Not Found", "nope".into())).await;
+        let err = observe(&e.sock, "p", soon(), &place()).await.unwrap_err();
+        assert_eq!(err.error.kind, crate::ObserveErrorKind::Protocol);
+        assert!(
+            err.error.message.contains("answered 404 to the ping"),
+            "{}",
+            err.error.message
+        );
+        let e = engine("1.24", Some("1.52"), |_| {
+            ("403 Forbidden", r#"{"message":"authz"}"#.into())
         })
         .await;
-        let e = observe(&sock, "p", Duration::from_secs(5), &place())
-            .await
-            .unwrap_err();
-        assert_eq!(e.error.kind, crate::ObserveErrorKind::Refused);
-        assert!(
-            e.error.message.contains("up to 1.40"),
-            "{}",
-            e.error.message
-        );
-        assert!(
-            e.error.message.contains("upgrade Docker on h1"),
-            "{}",
-            e.error.message
-        );
-        task.abort();
+        let err = observe(&e.sock, "p", soon(), &place()).await.unwrap_err();
+        assert_eq!(err.error.kind, crate::ObserveErrorKind::Refused);
     }
 
     #[tokio::test]
     async fn engine_errors_and_garbage() {
-        let (_d, sock, task, _) =
-            fake_engine(|_| reply("500 Internal Server Error", r#"{"message":"boom"}"#)).await;
-        let e = observe(&sock, "p", Duration::from_secs(5), &place())
-            .await
-            .unwrap_err();
-        assert_eq!(e.error.kind, crate::ObserveErrorKind::Protocol);
+        let e = engine("1.24", Some("1.52"), |p| {
+            if p == "/_ping" {
+                ("200 OK", "OK".into())
+            } else {
+                ("500 Internal Server Error", r#"{"message":"boom"}"#.into())
+            }
+        })
+        .await;
+        let err = observe(&e.sock, "p", soon(), &place()).await.unwrap_err();
+        assert_eq!(err.error.kind, crate::ObserveErrorKind::Protocol);
         assert!(
-            e.error.message.contains("answered 500"),
+            err.error.message.contains("answered 500"),
             "{}",
-            e.error.message
+            err.error.message
         );
-        task.abort();
 
-        let (_d, sock, task, _) = fake_engine(|_| reply("200 OK", r#"{"not":"a list"}"#)).await;
-        let e = observe(&sock, "p", Duration::from_secs(5), &place())
-            .await
-            .unwrap_err();
-        assert_eq!(e.error.kind, crate::ObserveErrorKind::Decode);
-        task.abort();
+        let e = engine("1.24", Some("1.52"), |_| {
+            ("200 OK", r#"{"not":"a list"}"#.into())
+        })
+        .await;
+        let err = observe(&e.sock, "p", soon(), &place()).await.unwrap_err();
+        assert_eq!(err.error.kind, crate::ObserveErrorKind::Decode);
+    }
+
+    #[tokio::test]
+    async fn a_silent_engine_costs_the_deadline_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("docker.sock");
+        let listener = UnixListener::bind(&sock).unwrap();
+        let hold = tokio::spawn(async move {
+            let mut held = Vec::new();
+            loop {
+                let (s, _) = listener.accept().await.unwrap();
+                held.push(s);
+            }
+        });
+        let t = std::time::Instant::now();
+        let err = observe(
+            &sock,
+            "p",
+            Deadline::after(Duration::from_millis(300)),
+            &place(),
+        )
+        .await
+        .unwrap_err();
+        let took = t.elapsed();
+        assert_eq!(err.error.kind, crate::ObserveErrorKind::Timeout);
+        assert!(
+            err.error
+                .message
+                .contains("did not answer within 300 ms (host timeout)"),
+            "{}",
+            err.error.message
+        );
+        assert!(took < Duration::from_millis(800), "{took:?}");
+        hold.abort();
     }
 
     #[tokio::test]
     async fn missing_socket_is_unreachable_locally_and_no_answer_over_a_forward() {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("absent.sock");
-        let e = observe(&sock, "p", Duration::from_secs(1), &place())
-            .await
-            .unwrap_err();
+        let e = observe(&sock, "p", soon(), &place()).await.unwrap_err();
         assert_eq!(e.error.kind, crate::ObserveErrorKind::Unreachable);
         assert!(
             e.error.message.contains("is Docker running"),
@@ -401,9 +535,29 @@ mod tests {
             via: Via::SshForward,
             ..place()
         };
-        let e = observe(&sock, "p", Duration::from_secs(1), &fwd)
-            .await
-            .unwrap_err();
+        let e = observe(&sock, "p", soon(), &fwd).await.unwrap_err();
         assert!(e.no_answer);
+    }
+
+    #[tokio::test]
+    async fn a_forward_closed_without_answer_is_no_answer() {
+        // What ssh does when the server refuses the channel: accept locally, then close.
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("fwd.sock");
+        let listener = UnixListener::bind(&sock).unwrap();
+        let task = tokio::spawn(async move {
+            loop {
+                let (s, _) = listener.accept().await.unwrap();
+                drop(s);
+            }
+        });
+        let fwd = Place {
+            via: Via::SshForward,
+            ..place()
+        };
+        let e = observe(&sock, "p", soon(), &fwd).await.unwrap_err();
+        assert!(e.no_answer, "{:?}", e.error);
+        assert_eq!(e.error.kind, crate::ObserveErrorKind::Unreachable);
+        task.abort();
     }
 }

@@ -1,28 +1,46 @@
-//! A minimal HTTP/1.1 client for the Docker Engine API over a unix socket, that can only `GET`.
+//! The Docker Engine API over a unix socket, on hyper's HTTP/1 client connection, that can only
+//! `GET`.
 //!
-//! There is one request function, [`get`], and it takes an [`Endpoint`]: the request line is
-//! `"GET " + endpoint path`, built in [`request_bytes`] and nowhere else. No method, path or
-//! header can be passed in from outside this module, so no caller can reach an Engine API call
-//! that changes anything (`POST /containers/…/start`, `DELETE /images/…`, …).
+//! There is one request function, [`Conn::get`], and it takes an [`Endpoint`] from a closed
+//! enum: the request is built in [`request`] with `Request::get`, and nowhere else. No method,
+//! path, header or body can be passed in from outside this module (the body type is
+//! [`Empty`]), so no caller can reach an Engine API call that changes anything
+//! (`POST /containers/…/start`, `DELETE /images/…`, …).
 //!
-//! One request per connection (`Connection: close`), which is also what an ssh-forwarded socket
-//! wants (one channel per request). Bodies come with `Content-Length`, chunked, or up to EOF,
-//! and are bounded by [`MAX_BODY`]; the head is bounded by [`MAX_HEAD`].
+//! A [`Conn`] is one HTTP/1 connection (`hyper::client::conn::http1` over the tokio
+//! `UnixStream`), kept alive for the requests that follow each other on it: over an ssh forward,
+//! every connection is an ssh channel, and a second request on an open connection saves the
+//! channel's round trip. The connection's driver is polled inside [`Conn::get`], never spawned,
+//! so dropping a [`Conn`] (or the future using it, when a deadline passes) closes it at once.
+//!
+//! Answers are bounded: the status line and headers (and trailers) by [`MAX_HEAD`], the body by
+//! [`MAX_BODY`] (`http_body_util::Limited`; a larger `Content-Length` is refused before any
+//! byte of the body is read, and nothing is reserved from it). Transfer codings other than
+//! `chunked` and content codings other than `identity` are refused (this client never asks for
+//! them), and so is a `101 Switching Protocols` (it never asks for an upgrade).
 
+use std::error::Error as StdError;
 use std::fmt;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use bytes::Bytes;
+use futures::FutureExt;
+use http::header::{ACCEPT, CONTENT_ENCODING, HOST, HeaderMap, HeaderName, TRANSFER_ENCODING};
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
+use hyper::body::{Body, Incoming};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 use tokio::net::UnixStream;
+use tokio::time::Instant;
 
 /// The largest response body accepted (a host with many images answers a few MiB at most).
 pub(crate) const MAX_BODY: usize = 256 << 20;
-/// The largest status line + headers accepted.
+/// The largest status line + headers accepted (and the largest trailer section).
 pub(crate) const MAX_HEAD: usize = 64 << 10;
-/// The largest chunk-size or trailer line accepted.
-const MAX_LINE: usize = 8 << 10;
 
 /// An Engine API version, `1.41`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,15 +50,27 @@ pub(crate) struct ApiVersion {
 }
 
 impl ApiVersion {
-    /// The version platformctl asks for first: Docker 20.10's API. Every field the decoders
+    /// The oldest version platformctl speaks: Docker 20.10's API. Every field the decoders
     /// read (labels, state, image id, RepoTags, RepoDigests) has been there since long before.
-    pub(crate) const PREFERRED: ApiVersion = ApiVersion {
+    pub(crate) const OLDEST: ApiVersion = ApiVersion {
         major: 1,
         minor: 41,
     };
+    /// The newest version platformctl knows (Docker 29.0's API). An engine that speaks a newer
+    /// one is asked in this one: engines keep serving older versions down to their minimum
+    /// (1.44 for Docker 29).
+    pub(crate) const NEWEST: ApiVersion = ApiVersion {
+        major: 1,
+        minor: 52,
+    };
 
+    /// `1.44` (a `v` prefix is not accepted; whitespace around is).
     pub(crate) fn parse(s: &str) -> Option<ApiVersion> {
         let (a, b) = s.trim().split_once('.')?;
+        let digits = |p: &str| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit());
+        if !digits(a) || !digits(b) {
+            return None;
+        }
         Some(ApiVersion {
             major: a.parse().ok()?,
             minor: b.parse().ok()?,
@@ -57,19 +87,20 @@ impl fmt::Display for ApiVersion {
 /// The only things this crate ever asks an engine for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Endpoint<'a> {
+    /// `GET /_ping` (unversioned): its `API-Version` header names the engine's newest version.
+    Ping,
     /// `GET /vX.Y/containers/json?all=1&filters={"label":["com.docker.compose.project=P"]}`.
-    Containers { project: &'a str },
+    Containers { api: ApiVersion, project: &'a str },
     /// `GET /vX.Y/images/json?digests=1`.
-    Images,
-    /// `GET /version` (unversioned: it answers whatever API version the engine speaks).
-    Version,
+    Images { api: ApiVersion },
 }
 
 impl Endpoint<'_> {
     /// The request target (path and query), percent-encoded.
-    pub(crate) fn path(&self, api: ApiVersion) -> String {
+    pub(crate) fn path(&self) -> String {
         match self {
-            Endpoint::Containers { project } => {
+            Endpoint::Ping => "/_ping".to_owned(),
+            Endpoint::Containers { api, project } => {
                 let filters = serde_json::json!({
                     "label": [format!("com.docker.compose.project={project}")]
                 });
@@ -78,8 +109,7 @@ impl Endpoint<'_> {
                     percent_encode(&filters.to_string())
                 )
             }
-            Endpoint::Images => format!("/v{api}/images/json?digests=1"),
-            Endpoint::Version => "/version".to_owned(),
+            Endpoint::Images { api } => format!("/v{api}/images/json?digests=1"),
         }
     }
 }
@@ -97,10 +127,46 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
+/// The request for `endpoint`. The method is `GET`, here and nowhere else: this is the only
+/// request this crate builds.
+fn request(endpoint: &Endpoint<'_>) -> Result<Request<Empty<Bytes>>, HttpError> {
+    Request::get(endpoint.path())
+        .header(HOST, "docker")
+        .header(
+            http::header::USER_AGENT,
+            concat!("platformctl-observe/", env!("CARGO_PKG_VERSION")),
+        )
+        .header(ACCEPT, "application/json")
+        .body(Empty::new())
+        .map_err(|e| HttpError::Protocol(format!("cannot build the request: {e}")))
+}
+
+/// The one instant by which a host's whole observation must be done, computed once from the
+/// host timeout and passed down.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    /// When.
+    pub(crate) at: Instant,
+    /// The host timeout it was computed from (for messages).
+    pub(crate) budget: Duration,
+}
+
+impl Deadline {
+    /// `budget` from now.
+    pub(crate) fn after(budget: Duration) -> Deadline {
+        Deadline {
+            at: Instant::now() + budget,
+            budget,
+        }
+    }
+}
+
 /// A complete response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Response {
     pub(crate) status: u16,
+    /// The `API-Version` header (every Docker answer carries the engine's newest version).
+    pub(crate) api_version: Option<String>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -123,12 +189,12 @@ pub(crate) enum HttpError {
     /// Connected, but the stream failed or closed before a complete response head arrived
     /// (what a refused ssh forward looks like: the channel open fails, the socket is closed).
     NoResponse(String),
-    /// The whole exchange did not finish in time.
+    /// The deadline passed before the answer was complete.
     Timeout(Duration),
     /// Something that is not HTTP/1.x, or a body cut short.
     Protocol(String),
-    /// The body is larger than [`MAX_BODY`].
-    TooLarge,
+    /// The body is larger than the bound ([`MAX_BODY`]).
+    TooLarge(usize),
 }
 
 impl fmt::Display for HttpError {
@@ -140,384 +206,398 @@ impl fmt::Display for HttpError {
                 write!(f, "no complete answer within {}", crate::error::secs(*d))
             }
             HttpError::Protocol(m) => write!(f, "not an HTTP answer: {m}"),
-            HttpError::TooLarge => write!(f, "answer larger than {} MiB", MAX_BODY >> 20),
+            HttpError::TooLarge(max) => write!(f, "answer larger than {}", size(*max)),
         }
     }
 }
 
-/// `GET endpoint` on the engine behind `socket`: the only request function of this crate.
-pub(crate) async fn get(
-    socket: &Path,
-    endpoint: &Endpoint<'_>,
-    api: ApiVersion,
-    timeout: Duration,
-) -> Result<Response, HttpError> {
-    let request = request_bytes(endpoint, api);
-    let exchange = async {
-        let stream = UnixStream::connect(socket)
-            .await
-            .map_err(HttpError::Connect)?;
-        exchange(stream, &request, MAX_BODY).await
-    };
-    tokio::time::timeout(timeout, exchange)
-        .await
-        .map_err(|_| HttpError::Timeout(timeout))?
-}
-
-/// The request bytes. The method is a constant: this is the only request line of the crate.
-fn request_bytes(endpoint: &Endpoint<'_>, api: ApiVersion) -> Vec<u8> {
-    format!(
-        "GET {} HTTP/1.1\r\nHost: docker\r\nUser-Agent: platformctl-observe/{}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
-        endpoint.path(api),
-        env!("CARGO_PKG_VERSION"),
-    )
-    .into_bytes()
-}
-
-/// Writes the request, reads one response.
-async fn exchange<S>(mut stream: S, request: &[u8], max_body: usize) -> Result<Response, HttpError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    if let Err(e) = stream.write_all(request).await {
-        return Err(HttpError::NoResponse(format!(
-            "sending the request failed: {e}"
-        )));
-    }
-    if let Err(e) = stream.flush().await {
-        return Err(HttpError::NoResponse(format!(
-            "sending the request failed: {e}"
-        )));
-    }
-    let mut reader = BufReader::new(stream);
-    // Skip informational (1xx) responses; there is no reason for an engine to send any.
-    let head = loop {
-        let head = read_head(&mut reader).await?;
-        if !(100..200).contains(&head.status) {
-            break head;
-        }
-    };
-    let body = if head.status == 204 || head.status == 304 {
-        Vec::new()
-    } else if head.chunked {
-        read_chunked(&mut reader, max_body).await?
-    } else if let Some(len) = head.content_length {
-        if len > max_body as u64 {
-            return Err(HttpError::TooLarge);
-        }
-        let mut body = Vec::with_capacity(len as usize);
-        (&mut reader)
-            .take(len)
-            .read_to_end(&mut body)
-            .await
-            .map_err(|e| HttpError::Protocol(format!("reading the body: {e}")))?;
-        if body.len() as u64 != len {
-            return Err(HttpError::Protocol(format!(
-                "body cut short: {} of {len} bytes",
-                body.len()
-            )));
-        }
-        body
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
     } else {
-        let mut body = Vec::new();
-        (&mut reader)
-            .take(max_body as u64 + 1)
-            .read_to_end(&mut body)
-            .await
-            .map_err(|e| HttpError::Protocol(format!("reading the body: {e}")))?;
-        if body.len() > max_body {
-            return Err(HttpError::TooLarge);
+        format!("{bytes} bytes")
+    }
+}
+
+/// The connection's driver: it reads and writes the socket while a request is under way.
+type Driver = Pin<Box<http1::Connection<TokioIo<UnixStream>, Empty<Bytes>>>>;
+
+/// One HTTP/1 connection to an engine socket, reused for the requests that follow each other.
+pub(crate) struct Conn {
+    socket: PathBuf,
+    deadline: Deadline,
+    max_body: usize,
+    sender: http1::SendRequest<Empty<Bytes>>,
+    /// `None` once the connection has ended (the engine closed it, or it failed).
+    driver: Option<Driver>,
+    /// Whether a request was sent on this connection already.
+    used: bool,
+}
+
+impl Conn {
+    /// Connects to `socket`; this and every request on the connection end by `deadline`.
+    pub(crate) async fn open(socket: &Path, deadline: Deadline) -> Result<Conn, HttpError> {
+        Conn::open_bounded(socket, deadline, MAX_BODY).await
+    }
+
+    async fn open_bounded(
+        socket: &Path,
+        deadline: Deadline,
+        max_body: usize,
+    ) -> Result<Conn, HttpError> {
+        let (sender, driver) = by(deadline, handshake(socket)).await?;
+        Ok(Conn {
+            socket: socket.to_owned(),
+            deadline,
+            max_body,
+            sender,
+            driver: Some(driver),
+            used: false,
+        })
+    }
+
+    /// `GET endpoint`: the only request function of this crate. A connection the engine has
+    /// closed since the previous answer is opened again (GET is idempotent: a request that got
+    /// no answer on a reused connection is sent once more, on a new one).
+    pub(crate) async fn get(&mut self, endpoint: Endpoint<'_>) -> Result<Response, HttpError> {
+        by(self.deadline, async {
+            if !self.is_open() {
+                self.reconnect().await?;
+            }
+            let reused = self.used;
+            self.used = true;
+            match self.exchange(request(&endpoint)?).await {
+                Err(HttpError::NoResponse(_)) if reused => {
+                    self.reconnect().await?;
+                    self.used = true;
+                    self.exchange(request(&endpoint)?).await
+                }
+                r => r,
+            }
+        })
+        .await
+    }
+
+    async fn reconnect(&mut self) -> Result<(), HttpError> {
+        let (sender, driver) = handshake(&self.socket).await?;
+        self.sender = sender;
+        self.driver = Some(driver);
+        self.used = false;
+        Ok(())
+    }
+
+    /// Whether the connection can carry another request (polls the driver once: a connection
+    /// the engine closed after its answer ends there).
+    fn is_open(&mut self) -> bool {
+        if let Some(driver) = self.driver.as_mut()
+            && driver.as_mut().now_or_never().is_some()
+        {
+            self.driver = None;
         }
-        body
-    };
+        self.driver.is_some() && !self.sender.is_closed()
+    }
+
+    /// Sends `req` and reads its answer, driving the connection meanwhile.
+    async fn exchange(&mut self, req: Request<Empty<Bytes>>) -> Result<Response, HttpError> {
+        let Some(driver) = self.driver.as_mut() else {
+            return Err(HttpError::NoResponse("the connection is closed".into()));
+        };
+        let max_body = self.max_body;
+        let sender = &mut self.sender;
+        let fetch = async move {
+            sender.ready().await.map_err(|e| before_head(&e))?;
+            let response = sender
+                .send_request(req)
+                .await
+                .map_err(|e| before_head(&e))?;
+            read_response(response, max_body).await
+        };
+        let mut fetch = std::pin::pin!(fetch);
+        let ended = tokio::select! {
+            biased;
+            r = &mut fetch => return r,
+            ended = driver.as_mut() => ended,
+        };
+        // The connection ended (the engine closed it after answering, or it failed): what it
+        // delivered before is still in the response's channel.
+        self.driver = None;
+        match (fetch.await, ended) {
+            // A failure in the middle of a body reaches the body only as "connection error";
+            // the driver has the cause.
+            (Err(HttpError::Protocol(_) | HttpError::NoResponse(_)), Err(cause)) => {
+                Err(after_head(&cause))
+            }
+            (r, _) => r,
+        }
+    }
+}
+
+/// Runs `f` until `deadline`.
+async fn by<T>(
+    deadline: Deadline,
+    f: impl Future<Output = Result<T, HttpError>>,
+) -> Result<T, HttpError> {
+    tokio::time::timeout_at(deadline.at, f)
+        .await
+        .map_err(|_| HttpError::Timeout(deadline.budget))?
+}
+
+async fn handshake(socket: &Path) -> Result<(http1::SendRequest<Empty<Bytes>>, Driver), HttpError> {
+    let stream = UnixStream::connect(socket)
+        .await
+        .map_err(HttpError::Connect)?;
+    let (sender, driver) = http1::Builder::new()
+        .max_header_size(MAX_HEAD)
+        .handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| HttpError::NoResponse(chain(&e)))?;
+    Ok((sender, Box::pin(driver)))
+}
+
+/// Checks the head, then reads the body within `max_body`.
+async fn read_response(
+    response: hyper::Response<Incoming>,
+    max_body: usize,
+) -> Result<Response, HttpError> {
+    let status = response.status();
+    if status == StatusCode::SWITCHING_PROTOCOLS {
+        return Err(HttpError::Protocol(
+            "the engine switched protocols (101) although no upgrade was asked for".into(),
+        ));
+    }
+    let headers = response.headers();
+    only_codings(headers, &TRANSFER_ENCODING, &["chunked", "identity"])?;
+    only_codings(headers, &CONTENT_ENCODING, &["identity"])?;
+    let api_version = headers
+        .get("api-version")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let body = response.into_body();
+    // hyper has parsed Content-Length (digits only); the announced length is exact.
+    if body.size_hint().lower() > max_body as u64 {
+        return Err(HttpError::TooLarge(max_body));
+    }
+    let collected = Limited::new(body, max_body).collect().await.map_err(|e| {
+        if e.downcast_ref::<LengthLimitError>().is_some() {
+            HttpError::TooLarge(max_body)
+        } else {
+            HttpError::Protocol(format!("reading the body: {}", chain(e.as_ref())))
+        }
+    })?;
     Ok(Response {
-        status: head.status,
-        body,
+        status: status.as_u16(),
+        api_version,
+        body: Vec::from(collected.to_bytes()),
     })
 }
 
-struct Head {
-    status: u16,
-    content_length: Option<u64>,
-    chunked: bool,
-}
-
-async fn read_head<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Result<Head, HttpError> {
-    let mut used = 0usize;
-    let status_line = match read_line(reader, MAX_HEAD).await {
-        Ok(Some(l)) => l,
-        Ok(None) => {
-            return Err(HttpError::NoResponse(
-                "the connection was closed before any answer".into(),
-            ));
-        }
-        Err(LineError::Io(e)) => return Err(HttpError::NoResponse(e.to_string())),
-        Err(LineError::TooLong) => return Err(HttpError::Protocol("status line too long".into())),
-    };
-    used += status_line.len();
-    let status = parse_status_line(&status_line)?;
-    let mut head = Head {
-        status,
-        content_length: None,
-        chunked: false,
-    };
-    loop {
-        let line = match read_line(reader, MAX_HEAD - used.min(MAX_HEAD)).await {
-            Ok(Some(l)) => l,
-            Ok(None) => {
-                return Err(HttpError::NoResponse(
-                    "the connection was closed in the middle of the headers".into(),
-                ));
-            }
-            Err(LineError::Io(e)) => return Err(HttpError::NoResponse(e.to_string())),
-            Err(LineError::TooLong) => {
-                return Err(HttpError::Protocol(format!(
-                    "headers larger than {} KiB",
-                    MAX_HEAD >> 10
-                )));
-            }
-        };
-        used += line.len() + 2;
-        if line.is_empty() {
-            return Ok(head);
-        }
-        let text = String::from_utf8_lossy(&line);
-        let Some((name, value)) = text.split_once(':') else {
+/// Refuses a coding this client did not ask for (it sends no `TE` nor `Accept-Encoding`):
+/// hyper decodes `chunked` and leaves any other coding in the body, which the JSON decoders
+/// would then misreport as a decoding error.
+fn only_codings(headers: &HeaderMap, name: &HeaderName, allowed: &[&str]) -> Result<(), HttpError> {
+    for value in headers.get_all(name) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let ok = text
+            .split(',')
+            .map(str::trim)
+            .all(|c| allowed.iter().any(|a| c.eq_ignore_ascii_case(a)));
+        if !ok {
             return Err(HttpError::Protocol(format!(
-                "malformed header line {:?}",
-                crate::error::clip(&text, 80)
-            )));
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            let n: u64 = value.parse().map_err(|_| {
-                HttpError::Protocol(format!(
-                    "bad Content-Length {:?}",
-                    crate::error::clip(value, 40)
-                ))
-            })?;
-            if head.content_length.is_some_and(|m| m != n) {
-                return Err(HttpError::Protocol(
-                    "conflicting Content-Length headers".into(),
-                ));
-            }
-            head.content_length = Some(n);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            let last = value.rsplit(',').next().unwrap_or("").trim();
-            if last.eq_ignore_ascii_case("chunked") {
-                head.chunked = true;
-            } else if !last.eq_ignore_ascii_case("identity") {
-                return Err(HttpError::Protocol(format!(
-                    "unsupported Transfer-Encoding {:?}",
-                    crate::error::clip(value, 40)
-                )));
-            }
-        }
-    }
-}
-
-fn parse_status_line(line: &[u8]) -> Result<u16, HttpError> {
-    let text = String::from_utf8_lossy(line);
-    let mut parts = text.splitn(3, ' ');
-    let version = parts.next().unwrap_or("");
-    let code = parts.next().unwrap_or("");
-    if !version.starts_with("HTTP/1.") {
-        return Err(HttpError::Protocol(format!(
-            "expected an HTTP/1.x status line, got {:?}",
-            crate::error::clip(&text, 80)
-        )));
-    }
-    match code.parse::<u16>() {
-        Ok(c) if (100..=999).contains(&c) && code.len() == 3 => Ok(c),
-        _ => Err(HttpError::Protocol(format!(
-            "bad status line {:?}",
-            crate::error::clip(&text, 80)
-        ))),
-    }
-}
-
-async fn read_chunked<R: AsyncRead + Unpin>(
-    reader: &mut BufReader<R>,
-    max_body: usize,
-) -> Result<Vec<u8>, HttpError> {
-    let cut = |what: &str| HttpError::Protocol(format!("chunked body cut short ({what})"));
-    let mut body = Vec::new();
-    loop {
-        let line = match read_line(reader, MAX_LINE).await {
-            Ok(Some(l)) => l,
-            Ok(None) => return Err(cut("no chunk size")),
-            Err(LineError::Io(e)) => {
-                return Err(HttpError::Protocol(format!("reading a chunk: {e}")));
-            }
-            Err(LineError::TooLong) => {
-                return Err(HttpError::Protocol("chunk-size line too long".into()));
-            }
-        };
-        let text = String::from_utf8_lossy(&line);
-        let hex = text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(hex, 16).map_err(|_| {
-            HttpError::Protocol(format!("bad chunk size {:?}", crate::error::clip(hex, 20)))
-        })?;
-        if size == 0 {
-            // Trailers, up to the empty line (or EOF, which some servers allow themselves).
-            loop {
-                match read_line(reader, MAX_LINE).await {
-                    Ok(Some(l)) if l.is_empty() => return Ok(body),
-                    Ok(Some(_)) => continue,
-                    Ok(None) => return Ok(body),
-                    Err(LineError::Io(e)) => {
-                        return Err(HttpError::Protocol(format!("reading trailers: {e}")));
-                    }
-                    Err(LineError::TooLong) => {
-                        return Err(HttpError::Protocol("trailer line too long".into()));
-                    }
-                }
-            }
-        }
-        if body.len().saturating_add(size) > max_body {
-            return Err(HttpError::TooLarge);
-        }
-        let before = body.len();
-        (&mut *reader)
-            .take(size as u64)
-            .read_to_end(&mut body)
-            .await
-            .map_err(|e| HttpError::Protocol(format!("reading a chunk: {e}")))?;
-        if body.len() - before != size {
-            return Err(cut("chunk data"));
-        }
-        match read_line(reader, 2).await {
-            Ok(Some(l)) if l.is_empty() => {}
-            _ => return Err(HttpError::Protocol("missing CRLF after a chunk".into())),
-        }
-    }
-}
-
-enum LineError {
-    Io(io::Error),
-    TooLong,
-}
-
-/// One line without its `\r\n` (or bare `\n`); `None` at EOF before any byte.
-async fn read_line<R: AsyncRead + Unpin>(
-    reader: &mut BufReader<R>,
-    max: usize,
-) -> Result<Option<Vec<u8>>, LineError> {
-    let mut line = Vec::new();
-    loop {
-        let buf = reader.fill_buf().await.map_err(LineError::Io)?;
-        if buf.is_empty() {
-            if line.is_empty() {
-                return Ok(None);
-            }
-            return Err(LineError::Io(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the connection was closed in the middle of a line",
+                "unsupported {name} {:?}",
+                crate::error::clip(&text, 40)
             )));
         }
-        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
-            line.extend_from_slice(&buf[..i]);
-            reader.consume(i + 1);
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            if line.len() > max {
-                return Err(LineError::TooLong);
-            }
-            return Ok(Some(line));
-        }
-        let n = buf.len();
-        line.extend_from_slice(buf);
-        reader.consume(n);
-        if line.len() > max + 1 {
-            return Err(LineError::TooLong);
-        }
     }
+    Ok(())
+}
+
+/// A failure before the response head was complete.
+fn before_head(e: &hyper::Error) -> HttpError {
+    if e.is_parse() || e.is_parse_status() {
+        HttpError::Protocol(chain(e))
+    } else if e.is_incomplete_message() {
+        HttpError::NoResponse("the connection was closed before a complete answer".into())
+    } else {
+        HttpError::NoResponse(chain(e))
+    }
+}
+
+/// A failure while the body was read.
+fn after_head(e: &hyper::Error) -> HttpError {
+    HttpError::Protocol(format!("reading the body: {}", chain(e)))
+}
+
+/// An error and its causes, `a: b: c`.
+fn chain(e: &(dyn StdError + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    crate::error::clip(&out, 200)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::UnixListener;
 
-    async fn serve(
-        answer: &'static [u8],
-        max_body: usize,
-    ) -> (Result<Response, HttpError>, Vec<u8>) {
-        let (client, mut server) = tokio::io::duplex(1 << 16);
-        let server_task = tokio::spawn(async move {
-            let mut req = Vec::new();
-            let mut buf = [0u8; 4096];
+    const IMAGES: Endpoint<'static> = Endpoint::Images {
+        api: ApiVersion::OLDEST,
+    };
+
+    fn soon() -> Deadline {
+        Deadline::after(Duration::from_secs(5))
+    }
+
+    /// A raw server on a unix socket: answers every connection's first request with `answer`
+    /// (then closes, or holds the connection open for `hold`), and records the requests.
+    struct Raw {
+        _dir: tempfile::TempDir,
+        sock: PathBuf,
+        requests: Arc<Mutex<Vec<String>>>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for Raw {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    async fn raw(answer: Vec<u8>, hold: Duration) -> Raw {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("s");
+        let listener = UnixListener::bind(&sock).unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let task = tokio::spawn(async move {
             loop {
-                let n = server.read(&mut buf).await.unwrap();
-                req.extend_from_slice(&buf[..n]);
-                if n == 0 || req.ends_with(b"\r\n\r\n") {
-                    break;
-                }
+                let (mut s, _) = listener.accept().await.unwrap();
+                let answer = answer.clone();
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut req = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !req.ends_with(b"\r\n\r\n") {
+                        match s.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => req.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    seen.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&req).into_owned());
+                    let _ = s.write_all(&answer).await;
+                    tokio::time::sleep(hold).await;
+                });
             }
-            server.write_all(answer).await.unwrap();
-            server.shutdown().await.unwrap();
-            req
         });
-        let request = request_bytes(&Endpoint::Images, ApiVersion::PREFERRED);
-        let r = exchange(client, &request, max_body).await;
-        (r, server_task.await.unwrap())
+        Raw {
+            _dir: dir,
+            sock,
+            requests,
+            task,
+        }
+    }
+
+    async fn ask(answer: &[u8], max_body: usize) -> Result<Response, HttpError> {
+        let server = raw(answer.to_vec(), Duration::ZERO).await;
+        let mut c = Conn::open_bounded(&server.sock, soon(), max_body).await?;
+        c.get(IMAGES).await
+    }
+
+    /// Asks a server that writes `answer` and then keeps the connection open: the answer must
+    /// be judged on its own, well before the deadline.
+    async fn ask_held(answer: &[u8]) -> (Result<Response, HttpError>, Duration) {
+        let server = raw(answer.to_vec(), Duration::from_secs(30)).await;
+        let t = std::time::Instant::now();
+        let deadline = Deadline::after(Duration::from_secs(10));
+        let r = match Conn::open(&server.sock, deadline).await {
+            Ok(mut c) => c.get(IMAGES).await,
+            Err(e) => Err(e),
+        };
+        (r, t.elapsed())
     }
 
     #[test]
-    fn containers_path_is_percent_encoded() {
+    fn paths_are_percent_encoded_and_versioned() {
         let p = Endpoint::Containers {
+            api: ApiVersion::OLDEST,
             project: "home-platform",
         }
-        .path(ApiVersion::PREFERRED);
+        .path();
         assert_eq!(
             p,
             "/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22com.docker.compose.project%3Dhome-platform%22%5D%7D"
         );
         assert_eq!(
-            Endpoint::Images.path(ApiVersion {
-                major: 1,
-                minor: 44
-            }),
+            Endpoint::Images {
+                api: ApiVersion {
+                    major: 1,
+                    minor: 44
+                }
+            }
+            .path(),
             "/v1.44/images/json?digests=1"
         );
-        assert_eq!(Endpoint::Version.path(ApiVersion::PREFERRED), "/version");
+        assert_eq!(Endpoint::Ping.path(), "/_ping");
     }
 
     #[test]
-    fn the_request_is_a_get_with_host_docker() {
-        let r =
-            String::from_utf8(request_bytes(&Endpoint::Version, ApiVersion::PREFERRED)).unwrap();
-        assert!(
-            r.starts_with("GET /version HTTP/1.1\r\nHost: docker\r\n"),
-            "{r}"
-        );
-        assert!(r.ends_with("\r\n\r\n"));
-        assert!(r.contains("Connection: close\r\n"));
+    fn the_request_is_a_bodiless_get_with_host_docker() {
+        let r = request(&Endpoint::Ping).unwrap();
+        assert_eq!(r.method(), http::Method::GET);
+        assert_eq!(r.uri(), "/_ping");
+        assert_eq!(r.headers()[HOST], "docker");
+        assert_eq!(r.body().size_hint().exact(), Some(0));
     }
 
     #[test]
     fn api_versions() {
-        assert_eq!(ApiVersion::parse("1.41"), Some(ApiVersion::PREFERRED));
-        assert!(ApiVersion::parse("1.40").unwrap() < ApiVersion::PREFERRED);
+        assert_eq!(ApiVersion::parse("1.41"), Some(ApiVersion::OLDEST));
+        assert_eq!(ApiVersion::parse(" 1.52 "), Some(ApiVersion::NEWEST));
+        assert!(ApiVersion::parse("1.40").unwrap() < ApiVersion::OLDEST);
         assert!(ApiVersion::parse("1.9").unwrap() < ApiVersion::parse("1.10").unwrap());
-        assert_eq!(ApiVersion::parse("x"), None);
+        for bad in [
+            "x", "1", "1.", ".4", "+1.44", "1.+44", "1.4x", "v1.44", "1.44.0",
+        ] {
+            assert_eq!(ApiVersion::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[tokio::test]
-    async fn content_length_body() {
-        let (r, req) = serve(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]",
-            MAX_BODY,
+    async fn content_length_body_and_the_request_on_the_wire() {
+        let server = raw(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nApi-Version: 1.52\r\nContent-Length: 2\r\n\r\n[]".to_vec(),
+            Duration::ZERO,
         )
         .await;
-        let r = r.unwrap();
+        let mut c = Conn::open(&server.sock, soon()).await.unwrap();
+        let r = c.get(IMAGES).await.unwrap();
         assert_eq!((r.status, r.body.as_slice()), (200, &b"[]"[..]));
-        assert!(req.starts_with(b"GET /v1.41/images/json?digests=1 HTTP/1.1\r\n"));
+        assert_eq!(r.api_version.as_deref(), Some("1.52"));
+        let req = server.requests.lock().unwrap()[0].clone();
+        assert!(
+            req.starts_with("GET /v1.41/images/json?digests=1 HTTP/1.1\r\n"),
+            "{req}"
+        );
+        assert!(req.contains("host: docker\r\n"), "{req}");
+        assert!(
+            !req.to_ascii_lowercase().contains("content-length"),
+            "{req}"
+        );
     }
 
     #[tokio::test]
     async fn chunked_body_with_extensions_and_trailers() {
-        let (r, _) = serve(
+        let r = ask(
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\n[{\"\r\nE\r\na\":1},{\"b\":2}]\r\n0\r\nX-Trailer: 1\r\n\r\n",
             MAX_BODY,
         )
@@ -527,13 +607,13 @@ mod tests {
 
     #[tokio::test]
     async fn body_until_eof() {
-        let (r, _) = serve(b"HTTP/1.0 200 OK\r\n\r\n{\"x\":1}", MAX_BODY).await;
+        let r = ask(b"HTTP/1.0 200 OK\r\n\r\n{\"x\":1}", MAX_BODY).await;
         assert_eq!(r.unwrap().body, b"{\"x\":1}");
     }
 
     #[tokio::test]
     async fn informational_responses_are_skipped() {
-        let (r, _) = serve(
+        let r = ask(
             b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
             MAX_BODY,
         )
@@ -543,49 +623,154 @@ mod tests {
 
     #[tokio::test]
     async fn bounded_bodies() {
-        let (r, _) = serve(
+        let r = ask(
             b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n0123456789a",
             10,
         )
         .await;
-        assert!(matches!(r, Err(HttpError::TooLarge)));
-        let (r, _) = serve(
+        assert!(matches!(r, Err(HttpError::TooLarge(10))), "{r:?}");
+        let r = ask(
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n6\r\n012345\r\n0\r\n\r\n",
             10,
         )
         .await;
-        assert!(matches!(r, Err(HttpError::TooLarge)));
-        let (r, _) = serve(b"HTTP/1.1 200 OK\r\n\r\n0123456789a", 10).await;
-        assert!(matches!(r, Err(HttpError::TooLarge)));
+        assert!(matches!(r, Err(HttpError::TooLarge(10))), "{r:?}");
+        let r = ask(b"HTTP/1.1 200 OK\r\n\r\n0123456789a", 10).await;
+        assert!(matches!(r, Err(HttpError::TooLarge(10))), "{r:?}");
+        let r = ask(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789",
+            10,
+        )
+        .await;
+        assert_eq!(r.unwrap().body.len(), 10);
     }
 
     #[tokio::test]
-    async fn broken_answers() {
-        let (r, _) = serve(b"", MAX_BODY).await;
-        assert!(matches!(r, Err(HttpError::NoResponse(_))), "{r:?}");
-        let (r, _) = serve(b"HTTP/1.1 200 OK\r\nContent-Len", MAX_BODY).await;
-        assert!(matches!(r, Err(HttpError::NoResponse(_))), "{r:?}");
-        let (r, _) = serve(b"SSH-2.0-OpenSSH_9.2\r\n", MAX_BODY).await;
-        assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
-        let (r, _) = serve(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n[]", MAX_BODY).await;
-        assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
-        let (r, _) = serve(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
-            MAX_BODY,
+    async fn an_announced_length_over_the_bound_is_refused_before_the_body() {
+        // The engine announces 1 GiB and then sends nothing: refused at once, not read, not
+        // waited for.
+        let (r, took) = ask_held(b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n[").await;
+        assert!(matches!(r, Err(HttpError::TooLarge(MAX_BODY))), "{r:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn nothing_is_reserved_from_an_untrusted_content_length() {
+        // Within an unlimited bound, an announced 8 EiB body of which 2 bytes arrive: the old
+        // client reserved the announced length up front (`Vec::with_capacity`), which cannot
+        // be satisfied here (capacity overflow); now the body is read as it comes.
+        let r = ask(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n[]",
+            usize::MAX,
         )
         .await;
         assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
-        let (r, _) = serve(
+    }
+
+    #[tokio::test]
+    async fn gzip_then_chunked_is_refused_not_misreported() {
+        // hyper decodes the chunking and would hand the gzip bytes to the JSON decoders.
+        let r = ask(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n",
+            MAX_BODY,
+        )
+        .await;
+        match r {
+            Err(HttpError::Protocol(m)) => {
+                assert!(m.contains("transfer-encoding") && m.contains("gzip"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = ask(
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx",
             MAX_BODY,
         )
         .await;
         assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
+        let r = ask(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\nxx",
+            MAX_BODY,
+        )
+        .await;
+        assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn a_plus_sign_is_not_a_digit() {
+        for answer in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\n[]"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\n[]\r\n0\r\n\r\n",
+        ] {
+            let r = ask(answer, MAX_BODY).await;
+            assert!(
+                matches!(r, Err(HttpError::Protocol(_))),
+                "{}: {r:?}",
+                String::from_utf8_lossy(answer)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn trailers_are_bounded() {
+        // An endless trailer section (one long line, or many short ones) fails as soon as it
+        // passes the bound, without waiting for the deadline.
+        let mut long_line =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\nX-T: ".to_vec();
+        long_line.extend(std::iter::repeat_n(b'a', 2 * MAX_HEAD));
+        let mut many =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n".to_vec();
+        for i in 0..(MAX_HEAD / 8) {
+            many.extend(format!("X-{i}: a\r\n").as_bytes());
+        }
+        for answer in [long_line, many] {
+            let (r, took) = ask_held(&answer).await;
+            assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
+            assert!(took < Duration::from_secs(2), "{took:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn switching_protocols_is_refused_at_once() {
+        let (r, took) = ask_held(
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+        )
+        .await;
+        assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn broken_answers() {
+        let r = ask(b"", MAX_BODY).await;
+        assert!(matches!(r, Err(HttpError::NoResponse(_))), "{r:?}");
+        let r = ask(b"HTTP/1.1 200 OK\r\nContent-Len", MAX_BODY).await;
+        assert!(matches!(r, Err(HttpError::NoResponse(_))), "{r:?}");
+        let r = ask(b"SSH-2.0-OpenSSH_9.2\r\n", MAX_BODY).await;
+        assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
+        let r = ask(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n[]", MAX_BODY).await;
+        assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
+        let r = ask(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
+            MAX_BODY,
+        )
+        .await;
+        assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
+        let r = ask(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n[]",
+            MAX_BODY,
+        )
+        .await;
+        assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
+        let mut huge_head = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+        huge_head.extend(std::iter::repeat_n(b'a', 2 * MAX_HEAD));
+        let (r, took) = ask_held(&huge_head).await;
+        assert!(matches!(r, Err(HttpError::Protocol(_))), "{r:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
     }
 
     #[tokio::test]
     async fn engine_error_message() {
-        let (r, _) = serve(
+        let r = ask(
             b"HTTP/1.1 400 Bad Request\r\nContent-Length: 84\r\n\r\n{\"message\":\"client version 1.41 is too new. Maximum supported API version is 1.40\"}\n",
             MAX_BODY,
         )
@@ -599,34 +784,98 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unix_socket_timeout_and_connect_errors() {
+    async fn keep_alive_reuses_the_connection_and_reconnects_after_close() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Connection 1 is kept alive; every later one is closed after its first answer.
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("s");
-        let e = get(
-            &sock,
-            &Endpoint::Version,
-            ApiVersion::PREFERRED,
-            Duration::from_secs(1),
-        )
-        .await;
-        assert!(matches!(e, Err(HttpError::Connect(_))), "{e:?}");
-        // A listener that accepts and never answers.
-        let listener = tokio::net::UnixListener::bind(&sock).unwrap();
+        let listener = UnixListener::bind(&sock).unwrap();
+        let conns = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (c2, r2) = (conns.clone(), requests.clone());
+        let server = tokio::spawn(async move {
+            loop {
+                let (mut s, _) = listener.accept().await.unwrap();
+                let close = c2.fetch_add(1, Ordering::SeqCst) > 0;
+                let requests = r2.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match s.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+                        buf.drain(..end + 4);
+                        requests.fetch_add(1, Ordering::SeqCst);
+                        let answer: &[u8] = if close {
+                            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n[]"
+                        } else {
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]"
+                        };
+                        s.write_all(answer).await.unwrap();
+                        if close {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let mut c = Conn::open(&sock, soon()).await.unwrap();
+        for _ in 0..3 {
+            assert_eq!(c.get(IMAGES).await.unwrap().body, b"[]");
+        }
+        assert_eq!(
+            conns.load(Ordering::SeqCst),
+            1,
+            "keep-alive: one connection"
+        );
+        assert_eq!(requests.load(Ordering::SeqCst), 3);
+        let mut c = Conn::open(&sock, soon()).await.unwrap();
+        for _ in 0..2 {
+            assert_eq!(c.get(IMAGES).await.unwrap().body, b"[]");
+        }
+        assert_eq!(
+            conns.load(Ordering::SeqCst),
+            3,
+            "a closed connection is opened again"
+        );
+        assert_eq!(
+            requests.load(Ordering::SeqCst),
+            5,
+            "and nothing is sent twice"
+        );
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn unix_socket_deadline_and_connect_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("s");
+        let e = Conn::open(&sock, soon()).await.err();
+        assert!(matches!(e, Some(HttpError::Connect(_))), "{e:?}");
+        // A listener that accepts and never answers: the deadline ends the wait.
+        let listener = UnixListener::bind(&sock).unwrap();
         let hold = tokio::spawn(async move {
             let (s, _) = listener.accept().await.unwrap();
             tokio::time::sleep(Duration::from_secs(5)).await;
             drop(s);
         });
         let t = std::time::Instant::now();
-        let e = get(
-            &sock,
-            &Endpoint::Version,
-            ApiVersion::PREFERRED,
-            Duration::from_millis(200),
-        )
-        .await;
+        let mut c = Conn::open(&sock, Deadline::after(Duration::from_millis(200)))
+            .await
+            .unwrap();
+        let e = c.get(IMAGES).await;
         assert!(matches!(e, Err(HttpError::Timeout(_))), "{e:?}");
         assert!(t.elapsed() < Duration::from_secs(2));
+        // The same deadline holds for every later request: no fresh budget per request.
+        let t = std::time::Instant::now();
+        let e = c.get(IMAGES).await;
+        assert!(matches!(e, Err(HttpError::Timeout(_))), "{e:?}");
+        assert!(t.elapsed() < Duration::from_millis(50), "{:?}", t.elapsed());
         hold.abort();
     }
 }

@@ -423,8 +423,13 @@ async fn observe_host(t: Target, project: &str, opts: &Options) -> HostReport {
     opts.emit(ProgressEvent::Started {
         host: t.host.clone(),
     });
+    // The host's one deadline: everything below (ssh, the forward, each HTTP request, the
+    // remote command) ends by it; nothing below starts a budget of its own.
+    let deadline = http::Deadline::after(opts.host_timeout);
     let outcome =
-        match tokio::time::timeout(opts.host_timeout, run_host(&t, project, opts, &phase)).await {
+        match tokio::time::timeout_at(deadline.at, run_host(&t, project, deadline, &phase, opts))
+            .await
+        {
             Ok(r) => r,
             Err(_) => Err(ObserveError::timeout(format!(
                 "host {}: no complete observation within {} (host timeout) while {}",
@@ -457,8 +462,9 @@ async fn observe_host(t: Target, project: &str, opts: &Options) -> HostReport {
 async fn run_host(
     t: &Target,
     project: &str,
-    opts: &Options,
+    deadline: http::Deadline,
     phase: &PhaseCell,
+    opts: &Options,
 ) -> Result<HostEvidence, ObserveError> {
     match &t.kind {
         TargetKind::Local => {
@@ -470,7 +476,7 @@ async fn run_host(
             engine::observe(
                 std::path::Path::new(&t.docker_socket),
                 project,
-                opts.host_timeout,
+                deadline,
                 &place,
             )
             .await
@@ -487,7 +493,7 @@ async fn run_host(
                 connect_timeout: t.connect_timeout,
             })
             .await?;
-            let result = observe_over_ssh(&master, t, project, opts, phase).await;
+            let result = observe_over_ssh(&master, t, project, deadline, phase, opts).await;
             master.close().await;
             result
         }
@@ -498,8 +504,9 @@ async fn observe_over_ssh(
     master: &ssh::Master,
     t: &Target,
     project: &str,
-    opts: &Options,
+    deadline: http::Deadline,
     phase: &PhaseCell,
+    opts: &Options,
 ) -> Result<HostEvidence, ObserveError> {
     let mut forward_failure = None;
     if opts.ssh_mode == SshMode::Auto {
@@ -510,7 +517,7 @@ async fn observe_over_ssh(
             via: Via::SshForward,
         };
         let reason = match master.forward(&t.docker_socket).await {
-            Ok(local) => match engine::observe(&local, project, opts.host_timeout, &place).await {
+            Ok(local) => match engine::observe(&local, project, deadline, &place).await {
                 Ok(evidence) => return Ok(evidence),
                 Err(e) if e.no_answer => forward_refusal(master, &t.docker_socket, &e.error),
                 Err(e) => return Err(e.error),

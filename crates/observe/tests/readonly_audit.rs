@@ -2,7 +2,11 @@
 //!
 //! The crate's code (everything in `src/` and `examples/` before a file's `#[cfg(test)]`
 //! module; comments are ignored, string literals and code are not) must contain:
-//! - no HTTP method other than GET, and exactly one HTTP request line, whose method is `GET`;
+//! - no HTTP method other than GET; exactly one request built (`Request::get(…)`, in
+//!   `src/http.rs`) and exactly one place that sends one (`send_request`, in `src/http.rs`); no
+//!   other way to build a request (`Request::builder`, `.method(…)`, `Method::from_bytes`, …),
+//!   no request body but `Empty`, no hand-written request line, and no socket, hyper or
+//!   request outside `src/http.rs`;
 //! - no process started other than `ssh` (`Command::new("ssh")`, once);
 //! - remote commands only from `remote::command_line(…)`;
 //! - no docker invocation other than `ps`, `inspect` and `image inspect`, and in the remote
@@ -204,24 +208,80 @@ fn method_violations(s: &Source) -> Vec<String> {
             }
         }
     }
+    // hyper writes the request line; a hand-written one (whatever its method) bypasses it.
     let request_line = Regex::new(r"([A-Za-z]+) +\S+ +HTTP/1\.[01]\r\n").unwrap();
     for lit in &s.literals {
         for c in request_line.captures_iter(lit) {
-            if &c[1] != "GET" {
-                v.push(format!(
-                    "{}: request line with method {}",
-                    s.path.display(),
-                    &c[1]
-                ));
+            v.push(format!(
+                "{}: a hand-written request line with method {}",
+                s.path.display(),
+                &c[1]
+            ));
+        }
+    }
+    v
+}
+
+/// How requests are built and sent: only `Request::get`, only in http.rs, bodiless.
+fn http_violations(s: &Source) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut flag = |what: &str| v.push(format!("{}: {what}", s.path.display()));
+    let constructors = Regex::new(r"\bRequest\s*::\s*(?:<[^>]*>\s*::\s*)?([A-Za-z_]+)").unwrap();
+    for c in constructors.captures_iter(&s.code) {
+        if &c[1] != "get" {
+            flag(&format!("builds a request with Request::{}", &c[1]));
+        }
+    }
+    for (pattern, what) in [
+        (r"\.\s*method\s*\(", "sets a request method"),
+        (
+            r"\bMethod\s*::\s*(?:from_bytes|from_str|from)\b",
+            "makes a method from data",
+        ),
+        (
+            r"\bBuilder\s*::\s*new\s*\(\s*\)\s*\.\s*(?:method|uri)\b",
+            "builds a request by hand",
+        ),
+        (r"\btry_send_request\b", "sends with try_send_request"),
+        (
+            r"\b(?:Full|StreamBody|BoxBody|UnsyncBoxBody|Incoming)\s*(?:<|::\s*new)",
+            "a request body that can hold data",
+        ),
+    ] {
+        if Regex::new(pattern).unwrap().is_match(&s.code) {
+            flag(what);
+        }
+    }
+    if !s.path.ends_with("src/http.rs") {
+        for (pattern, what) in [
+            (r"\bhyper(?:_util)?\b", "uses hyper outside http.rs"),
+            (r"\bhttp_body_util\b", "uses http-body-util outside http.rs"),
+            (r"\bsend_request\b", "sends a request outside http.rs"),
+            (r"\bRequest\s*::", "builds a request outside http.rs"),
+            (
+                r"\b(?:UnixStream|TcpStream|UdpSocket)\b",
+                "opens a socket outside http.rs",
+            ),
+        ] {
+            if Regex::new(pattern).unwrap().is_match(&s.code) {
+                flag(what);
             }
         }
     }
     v
 }
 
-fn request_lines(s: &Source) -> usize {
-    let re = Regex::new(r"^GET \{\} HTTP/1\.1\r\n").unwrap();
-    s.literals.iter().filter(|l| re.is_match(l)).count()
+/// (requests built, places that send one).
+fn request_sites(s: &Source) -> (usize, usize) {
+    let built = Regex::new(r"\bRequest\s*::\s*get\s*\(")
+        .unwrap()
+        .find_iter(&s.code)
+        .count();
+    let sent = Regex::new(r"\.\s*send_request\s*\(")
+        .unwrap()
+        .find_iter(&s.code)
+        .count();
+    (built, sent)
 }
 
 fn process_violations(s: &Source) -> Vec<String> {
@@ -354,15 +414,19 @@ let c = r#"raw "quoted""#; /* DELETE */ let d: &'static str = "z"; let e = '"';"
 fn the_crate_is_read_only() {
     let sources = sources();
     let mut violations = Vec::new();
-    let mut lines = 0;
+    let mut built = 0;
+    let mut sent = 0;
     let mut templates = 0;
     for s in &sources {
         violations.extend(method_violations(s));
+        violations.extend(http_violations(s));
         violations.extend(process_violations(s));
         violations.extend(remote_command_violations(s));
         violations.extend(docker_violations(s));
         violations.extend(template_violations(s));
-        lines += request_lines(s);
+        let (b, n) = request_sites(s);
+        built += b;
+        sent += n;
         templates += usize::from(s.code.contains("const SCRIPT"));
     }
     assert!(
@@ -370,10 +434,13 @@ fn the_crate_is_read_only() {
         "read-only audit failed:\n  {}",
         violations.join("\n  ")
     );
-    assert_eq!(
-        lines, 1,
-        "exactly one HTTP request line, `GET {{}} HTTP/1.1`"
-    );
+    assert_eq!(built, 1, "exactly one request built, with Request::get");
+    assert_eq!(sent, 1, "exactly one place that sends a request");
+    let http = sources
+        .iter()
+        .find(|s| s.path.ends_with("src/http.rs"))
+        .unwrap();
+    assert_eq!(request_sites(http), (1, 1), "both in http.rs");
     assert_eq!(templates, 1, "exactly one remote script template");
     let ssh = sources
         .iter()
@@ -398,7 +465,48 @@ fn the_audit_catches_planted_violations() {
             r#"fn r() -> String { format!("POST {} HTTP/1.1\r\nHost: docker\r\n\r\n", p) }"#,
             method_violations,
         ),
+        (
+            r#"fn r() -> String { format!("GET {} HTTP/1.1\r\nHost: docker\r\n\r\n", p) }"#,
+            method_violations,
+        ),
         (r#"const M: &str = "DELETE";"#, method_violations),
+        (
+            r#"let r = Request::post("/containers/x/start").body(Empty::new());"#,
+            http_violations,
+        ),
+        (
+            r#"let r = Request::builder().uri(p).body(Empty::new());"#,
+            http_violations,
+        ),
+        (
+            r#"let r = Request::<Empty<Bytes>>::delete(p);"#,
+            http_violations,
+        ),
+        (
+            r#"let r = Request::get(p).method(m).body(Empty::new());"#,
+            http_violations,
+        ),
+        (
+            r#"let m = Method::from_bytes(b"PO" + b"ST");"#,
+            http_violations,
+        ),
+        (r#"let r = sender.try_send_request(req);"#, http_violations),
+        (
+            r#"let r = Request::get(p).body(Full::new(Bytes::from(x)));"#,
+            http_violations,
+        ),
+        (
+            r#"let (s, c) = hyper::client::conn::http1::handshake(io).await?;"#,
+            http_violations,
+        ),
+        (
+            r#"let s = tokio::net::UnixStream::connect(p).await?;"#,
+            http_violations,
+        ),
+        (
+            r#"let r = conn.sender.send_request(req).await;"#,
+            http_violations,
+        ),
         (r#"let m = Method::PUT;"#, method_violations),
         (r#"let c = Command::new("docker");"#, process_violations),
         (r#"let c = Command::new(program);"#, process_violations),
@@ -437,7 +545,7 @@ fn the_audit_catches_planted_violations() {
     }
     // …and accepts what the crate legitimately does.
     let fine = planted(
-        r###"fn r() -> String { format!("GET {} HTTP/1.1\r\nHost: docker\r\n\r\n", p) }
+        r###"fn r() -> String { format!("GET {} and HTTP/1.1 in prose", p) }
            const SCRIPT: &str = concat!(r#"ids=$(docker -H "$H" ps -aq) || exit 101; "#, "docker -H \"$H\" image inspect $i");
            fn x(m: &Master) { m.run(&remote::command_line(a, b), 1); let c = Command::new("ssh"); }
            // docker rm in a comment is fine: comments are not code
@@ -445,6 +553,7 @@ fn the_audit_catches_planted_violations() {
     );
     for rule in [
         method_violations,
+        http_violations,
         process_violations,
         remote_command_violations,
         docker_violations,
@@ -452,5 +561,16 @@ fn the_audit_catches_planted_violations() {
     ] {
         assert_eq!(rule(&fine), Vec::<String>::new());
     }
-    assert_eq!(request_lines(&fine), 1);
+    assert_eq!(request_sites(&fine), (0, 0));
+    let http = lex(
+        Path::new("src/http.rs"),
+        r###"use hyper::client::conn::http1;
+           fn request(e: &Endpoint) -> Result<Request<Empty<Bytes>>, E> {
+               Request::get(e.path()).header(HOST, "docker").body(Empty::new())
+           }
+           async fn f(s: &mut http1::SendRequest<Empty<Bytes>>) { let u = UnixStream::connect(p); s.send_request(req).await; }"###,
+    );
+    assert_eq!(http_violations(&http), Vec::<String>::new());
+    assert_eq!(method_violations(&http), Vec::<String>::new());
+    assert_eq!(request_sites(&http), (1, 1));
 }

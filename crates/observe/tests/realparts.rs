@@ -44,6 +44,10 @@ const TESTS: &[(&str, TestFn)] = &[
     ),
     ("ssh_forward_e1_and_e2_match_the_local_view", ssh_forward),
     (
+        "one_ping_and_two_engine_api_requests_on_two_connections",
+        counted_requests,
+    ),
+    (
         "ssh_command_fallback_when_sshd_refuses_forwarding",
         ssh_fallback,
     ),
@@ -988,10 +992,165 @@ fn ssh_forward(env: &Env) -> Result<(), Failed> {
         "no fallback when forwarding is allowed",
     )?;
     env.note(format!(
-        "ssh-forward: e1 (4 containers) {}, e2 (2 containers) {} (connect + 2 requests + close, concurrently)",
+        "ssh-forward: e1 (4 containers) {}, e2 (2 containers) {} (connect + ping + 2 requests on 2 connections + close)",
         ms(r[0].elapsed),
         ms(r[1].elapsed)
     ));
+    assert_no_ssh_left(env, Duration::ZERO)
+}
+
+/// A unix-socket proxy in front of an engine socket that counts the connections made to it and
+/// records the request line of every request (the crate only sends bodiless GETs, so a request
+/// ends at its blank line).
+struct CountingProxy {
+    path: PathBuf,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    requests: Arc<Mutex<Vec<String>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    accept: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CountingProxy {
+    fn start(path: PathBuf, upstream: PathBuf) -> CountingProxy {
+        use std::os::unix::net::{UnixListener, UnixStream};
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, r, st) = (connections.clone(), requests.clone(), stop.clone());
+        let accept = std::thread::spawn(move || {
+            while !st.load(Ordering::SeqCst) {
+                let client = match listener.accept() {
+                    Ok((client, _)) => client,
+                    Err(_) => {
+                        std::thread::sleep(Duration::from_millis(2));
+                        continue;
+                    }
+                };
+                client.set_nonblocking(false).unwrap();
+                c.fetch_add(1, Ordering::SeqCst);
+                let upstream = UnixStream::connect(&upstream).unwrap();
+                let (mut down_r, mut down_w) = (client.try_clone().unwrap(), client);
+                let (mut up_r, mut up_w) = (upstream.try_clone().unwrap(), upstream);
+                let requests = r.clone();
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 8192];
+                    loop {
+                        let n = match down_r.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        head.extend_from_slice(&buf[..n]);
+                        while let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let text = String::from_utf8_lossy(&head[..end]).into_owned();
+                            requests
+                                .lock()
+                                .unwrap()
+                                .push(text.lines().next().unwrap_or("").to_owned());
+                            head.drain(..end + 4);
+                        }
+                        if std::io::Write::write_all(&mut up_w, &buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = up_w.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut up_r, &mut down_w);
+                    let _ = down_w.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        CountingProxy {
+            path,
+            connections,
+            requests,
+            stop,
+            accept: Some(accept),
+        }
+    }
+
+    /// (connections, request lines) since the last call.
+    fn take(&self) -> (usize, Vec<String>) {
+        use std::sync::atomic::Ordering;
+        (
+            self.connections.swap(0, Ordering::SeqCst),
+            std::mem::take(&mut *self.requests.lock().unwrap()),
+        )
+    }
+}
+
+impl Drop for CountingProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The acceptance figure on a real engine, counted at the socket: per host one `GET /_ping`
+/// and exactly two Engine API requests, at the version the engine named, over two connections
+/// (over the forward: two ssh channels).
+fn counted_requests(env: &Env) -> Result<(), Failed> {
+    let engine_api = run(env
+        .docker("E1")
+        .args(["version", "--format", "{{.Server.APIVersion}}"]))?;
+    let engine_api = engine_api.trim();
+    let proxy = CountingProxy::start(
+        env.dir.join("observe-counted.sock"),
+        PathBuf::from(env.var("E1_SOCK")),
+    );
+    let sock = proxy.path.to_string_lossy().into_owned();
+    let mut over_ssh = env.ssh_target("e1", "e2e-host", "E1_SOCK");
+    over_ssh.docker_socket = sock.clone();
+    let mut figures = Vec::new();
+    for (label, target, via) in [
+        ("local", Target::local("e1", sock.as_str()), Via::Local),
+        ("ssh-forward", over_ssh, Via::SshForward),
+    ] {
+        let r = observe_now(vec![target], PROJECT, &opts());
+        eq(r[0].via, via, label)?;
+        eq(ok(&r[0])?.containers.len(), 4, label)?;
+        let (connections, mut requests) = proxy.take();
+        eq(
+            requests.first().map(String::as_str),
+            Some("GET /_ping HTTP/1.1"),
+            &format!("{label}: the ping comes first"),
+        )?;
+        requests.sort();
+        eq(
+            requests.len(),
+            3,
+            &format!("{label}: requests {requests:?}"),
+        )?;
+        let versioned: Vec<&String> = requests
+            .iter()
+            .filter(|l| l.starts_with("GET /v"))
+            .collect();
+        eq(versioned.len(), 2, &format!("{label}: Engine API requests"))?;
+        check(
+            versioned[0].starts_with(&format!(
+                "GET /v{engine_api}/containers/json?all=1&filters="
+            )) && *versioned[1] == format!("GET /v{engine_api}/images/json?digests=1 HTTP/1.1"),
+            format!("{label}: the lists at the engine's API {engine_api}: {versioned:?}"),
+        )?;
+        eq(connections, 2, &format!("{label}: connections"))?;
+        figures.push(format!(
+            "{label}: {connections} connections, {} requests",
+            requests.len()
+        ));
+    }
+    env.note(format!(
+        "counted at the socket (engine API {engine_api}): {}",
+        figures.join("; ")
+    ));
+    drop(proxy);
     assert_no_ssh_left(env, Duration::ZERO)
 }
 
