@@ -31,11 +31,16 @@
 //!
 //! # How a host is observed
 //!
-//! One batched observation per host: the Engine API's container list filtered by the label
-//! `com.docker.compose.project=PROJECT` (`all=1`, so stopped containers too) and its image list
-//! (`digests=1`), asked concurrently over two connections.
+//! One batched observation per host: one `GET /_ping`, whose `API-Version` header fixes the
+//! Engine API version (the engine's newest, capped at 1.52; an engine below 1.41, Docker 20.10,
+//! is refused with "upgrade Docker"), then the Engine API's container list filtered by the
+//! label `com.docker.compose.project=PROJECT` (`all=1`, so stopped containers too) and its image
+//! list (`digests=1`), asked concurrently. Two connections: the first carries the ping and then,
+//! kept alive, the containers list; the second the images list. Three requests, two of them
+//! Engine API calls, whatever version the engine speaks (ADR 0008).
 //!
-//! - **local** hosts: over the host's `docker_socket`, with this crate's own HTTP/1.1 client.
+//! - **local** hosts: over the host's `docker_socket`, with hyper's HTTP/1 client connection
+//!   behind this crate's one GET-only request function.
 //! - **ssh** hosts: one OpenSSH master connection per host for the whole run (the system `ssh`,
 //!   so the user's ssh config, agent and known_hosts apply, plus `[ssh] config`), driven by the
 //!   `openssh` crate's native mux client. The master forwards a unix socket in a private
@@ -56,16 +61,19 @@
 //!
 //! Hosts are observed concurrently, at most [`Options::concurrency`] at a time; each host has
 //! its own [`Options::host_timeout`] (and ssh its `connect_timeout`), so a dead or silent host
-//! costs its own timeout and never delays the others' results.
+//! costs its own timeout and never delays the others' results. The host timeout becomes one
+//! deadline when the host starts; connecting, forwarding, every HTTP request and the fallback
+//! command all end by that instant (no step gets a fresh budget).
 //!
 //! # Read-only by construction
 //!
 //! Observation can only read; this is a property of the code, not a promise of its callers:
 //!
 //! - **One HTTP request function, and it can only GET.** The HTTP client's only request
-//!   function takes an endpoint from a closed enum (containers of a project, images, version)
-//!   and writes a request line whose method is the constant `GET`. No method, path, header or
-//!   body can be passed in, so no Engine API call that changes anything is reachable.
+//!   function takes an endpoint from a closed enum (ping, containers of a project, images) and
+//!   builds the request with `Request::get` and an empty body, in one place; one other place
+//!   hands it to hyper. No method, path, header or body can be passed in, so no Engine API call
+//!   that changes anything is reachable.
 //! - **One remote command, from a fixed template.** The ssh fallback runs a compile-time
 //!   constant script calling only `docker ps -aq`, `docker inspect` and `docker image
 //!   inspect`; the socket path and project name reach it as validated, single-quoted
@@ -77,14 +85,15 @@
 //!   small character set are refused ([`ObserveErrorKind::Invalid`]) before any process starts.
 //!
 //! A test (`tests/readonly_audit.rs`) scans this crate's sources and fails if an HTTP method
-//! other than GET, a process other than `ssh`, or a mutating docker subcommand appears in them;
+//! other than GET, a second place that builds or sends a request (or any other way to build
+//! one), a process other than `ssh`, or a mutating docker subcommand appears in them;
 //! the real-parts test (`tests/realparts.rs`) records `docker events` on the engines for the
 //! whole run and fails on any container, image, network or volume event.
 //!
 //! # Tests
 //!
-//! `cargo test -p platformctl-observe` runs unit tests (HTTP parsing against in-memory and fake
-//! unix-socket engines, the remote template through a real `sh` with a fake `docker`), the
+//! `cargo test -p platformctl-observe` runs unit tests (the HTTP client against raw and fake
+//! unix-socket engines, counting requests and connections, the remote template through a real `sh` with a fake `docker`), the
 //! read-only audit, and `tests/realparts.rs`: private Docker engines, sshds, a closed port and a
 //! silent host from `scripts/e2e/realparts.sh` (root only, about a minute; without root its
 //! tests are reported as ignored with the reason, and `PLATFORMCTL_E2E_REQUIRED=1` makes that a
@@ -646,6 +655,51 @@ mod tests {
             assert_eq!(e.kind, ObserveErrorKind::Unreachable, "{e}");
             assert_eq!(h.via, Via::Local);
         }
+    }
+
+    #[test]
+    fn the_defaults_agree() {
+        // ssh's connect timeout must fit in the host's budget, or a slow connect would read as
+        // a host timeout; the constructors and Options use the named defaults.
+        assert!(DEFAULT_CONNECT_TIMEOUT < DEFAULT_HOST_TIMEOUT);
+        assert_eq!(Options::default().host_timeout, DEFAULT_HOST_TIMEOUT);
+        assert_eq!(Options::default().concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(
+            Target::local("h", "/s").connect_timeout,
+            DEFAULT_CONNECT_TIMEOUT
+        );
+        assert_eq!(
+            Target::ssh("h", "d", "/s").connect_timeout,
+            DEFAULT_CONNECT_TIMEOUT
+        );
+    }
+
+    #[tokio::test]
+    async fn a_silent_local_engine_costs_the_host_timeout_once() {
+        // One deadline: the ping, the reconnects and the lists share it.
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("docker.sock");
+        let listener = tokio::net::UnixListener::bind(&sock).unwrap();
+        let hold = tokio::spawn(async move {
+            let mut held = Vec::new();
+            loop {
+                held.push(listener.accept().await.unwrap().0);
+            }
+        });
+        let opts = Options {
+            host_timeout: Duration::from_millis(300),
+            ..Options::default()
+        };
+        let r = observe(vec![Target::local("h", sock.to_string_lossy())], "p", &opts).await;
+        let e = r[0].outcome.as_ref().unwrap_err();
+        assert_eq!(e.kind, ObserveErrorKind::Timeout, "{e}");
+        assert!(e.message.contains("300 ms (host timeout)"), "{e}");
+        assert!(
+            r[0].elapsed >= Duration::from_millis(290) && r[0].elapsed < Duration::from_millis(700),
+            "{:?}",
+            r[0].elapsed
+        );
+        hold.abort();
     }
 
     #[test]
