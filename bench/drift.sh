@@ -346,7 +346,7 @@ d = json.load(open(sys.argv[1]))
 hosts, per = int(sys.argv[2]), int(sys.argv[3])
 ok = sum(1 for m in d["modules"] if m["status"] == "in-sync")
 print(f"  {ok}/{len(d['modules'])} in sync; " + ", ".join(
-    f"{h['name']}: {h.get('containers')} containers in {h.get('elapsed_ms')} ms" for h in d["hosts"]), file=sys.stderr)
+    f"{h['name']}: {h.get('containers')} containers in {h.get('elapsedMs')} ms" for h in d["hosts"]), file=sys.stderr)
 sys.exit(0 if ok == len(d["modules"]) == hosts * per and len(d["hosts"]) == hosts
          and all(h.get("containers") == per for h in d["hosts"]) else 1)
 EOF

@@ -21,6 +21,7 @@ use crate::source::{COMPOSE_MAX_BYTES, read_text};
 
 /// A compose `image:` value: as written and after interpolation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ComposeImage {
     /// As written (`ghcr.io/immich-app/immich-server:${IMMICH_VERSION:-release}`).
     pub raw: String,
@@ -36,6 +37,7 @@ pub struct ComposeImage {
 
 /// One compose service.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Service {
     /// The service key.
     pub name: String,
@@ -57,6 +59,7 @@ pub struct Service {
 
 /// A parsed compose file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ComposeFile {
     /// Relative to the root.
     pub file: PathBuf,

@@ -101,6 +101,7 @@ pub enum DesiredState {
 
 /// `spec.runtime`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Runtime {
     /// The host it runs on.
     pub host: Option<Spanned<String>>,
@@ -124,6 +125,7 @@ pub struct Runtime {
 
 /// `spec.source`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Source {
     /// upstream-image | local-build | fork
     #[serde(rename = "type")]
@@ -140,6 +142,7 @@ pub struct Source {
 
 /// `spec.artifact`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Artifact {
     /// oci-image
     #[serde(rename = "type")]
@@ -150,6 +153,7 @@ pub struct Artifact {
 
 /// `spec.update`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Update {
     /// manual | notify | auto
     pub policy: Option<String>,
@@ -159,6 +163,7 @@ pub struct Update {
 
 /// One module of the catalog.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Module {
     /// `metadata.name` (the folder name when the manifest has none).
     pub name: String,

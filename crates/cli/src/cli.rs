@@ -48,7 +48,8 @@ pub enum Command {
     /// Read-only drift of the fleet (exit 0 in sync, 2 drift, 5 no host answered, 8 partial,
     /// 1 usage or config error).
     DriftCheck(DriftCheckArgs),
-    /// JSON Schemas for editors (yaml-language-server) and other validators.
+    /// JSON Schemas: of module.yaml for editors (yaml-language-server), and of every --json
+    /// document.
     #[command(subcommand)]
     Schema(SchemaCommand),
     /// Workplans: status and lint (exit 0 clean, 1 findings, 2 error for lint).
@@ -80,7 +81,7 @@ pub struct ValidateArgs {
 pub struct PlanArgs {
     /// The module.
     pub module: String,
-    /// One JSON document on stdout (schema platformctl/plan/v1).
+    /// One JSON document on stdout (schema platformctl/plan/v2).
     #[arg(long)]
     pub json: bool,
     /// Also write the plan document to FILE, or to DIR/<module>.plan.json.
@@ -99,7 +100,7 @@ pub struct DriftCheckArgs {
     /// Only the modules of this host.
     #[arg(long, value_name = "HOST")]
     pub host: Option<String>,
-    /// One JSON document on stdout (schema platformctl/drift-check/v1).
+    /// One JSON document on stdout (schema platformctl/drift-check/v2).
     #[arg(long)]
     pub json: bool,
     /// Seconds each host may take in all (connect, ask, close); default 30.
@@ -132,7 +133,7 @@ pub enum ModulesCommand {
     Show {
         /// The module's name.
         name: String,
-        /// One JSON document on stdout (schema platformctl/modules-show/v1).
+        /// One JSON document on stdout (schema platformctl/modules-show/v2).
         #[arg(long)]
         json: bool,
     },
@@ -142,6 +143,30 @@ pub enum ModulesCommand {
 pub enum SchemaCommand {
     /// The JSON Schema of module.yaml (platform/v2).
     Module,
+    /// `validate --json` (platformctl/validate/v1).
+    Validate,
+    /// `coverage --json` (platformctl/coverage/v1).
+    Coverage,
+    /// `modules list --json` (platformctl/modules-list/v1).
+    ModulesList,
+    /// `modules show --json` (platformctl/modules-show/v2).
+    ModulesShow,
+    /// `plan --json` and `plan --out` (platformctl/plan/v2).
+    Plan,
+    /// `drift-check --json` (platformctl/drift-check/v2).
+    DriftCheck,
+    /// `workplan status --json` (platformctl/workplan-status/v1).
+    WorkplanStatus,
+    /// `workplan lint --json` (platformctl/workplan-lint/v1).
+    WorkplanLint,
+    /// `hub sync --json` (platformctl/hub-sync/v1).
+    HubSync,
+    /// `hub check --json` (platformctl/hub-check/v1).
+    HubCheck,
+    /// `hub human --json` (platformctl/hub-human/v1).
+    HubHuman,
+    /// `hub checkpoint --json` (platformctl/hub-checkpoint/v1).
+    HubCheckpoint,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use platformctl_catalog::{Catalog, Finding, LoadError, LoadOptions, discover_root};
-use serde_json::{Value, json};
+use platformctl_drift::doc::{ErrorDetail, ErrorDoc, FindingDoc};
+use serde::Serialize;
 
 use crate::cli::Cli;
 use crate::diag::{Sources, render};
@@ -92,21 +93,20 @@ pub fn load(cli: &Cli, strict: bool) -> Result<Catalog, Fatal> {
 pub fn fatal(schema: &str, json: bool, f: &Fatal, code: u8) -> u8 {
     eprintln!("platformctl: {}", f.message.trim_end());
     if json {
-        let mut doc = json!({
-            "schema": schema,
-            "exitCode": code,
-            "error": { "message": strip_ansi(&f.message) },
+        print_json(&ErrorDoc {
+            schema: schema.to_string(),
+            exit_code: code,
+            error: ErrorDetail {
+                message: strip_ansi(&f.message),
+                finding: f.finding.as_deref().map(FindingDoc::from),
+            },
         });
-        if let Some(finding) = &f.finding {
-            doc["error"]["finding"] = serde_json::to_value(finding).unwrap_or(Value::Null);
-        }
-        print_json(&doc);
     }
     code
 }
 
 /// Writes one JSON document and a newline to stdout, in one write.
-pub fn print_json(doc: &Value) {
+pub fn print_json<T: Serialize + ?Sized>(doc: &T) {
     let mut text = serde_json::to_string_pretty(doc).unwrap_or_default();
     text.push('\n');
     print(&text);

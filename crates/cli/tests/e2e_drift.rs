@@ -692,8 +692,8 @@ fn main() {
     trial!(names[1], |_w, d| {
         expect(&d, "api-digest-ok", "in-sync", &[], &[])?;
         let ev = &module(&d, "api-digest-ok")["evidence"];
-        let id = ev["image_id"].as_str().unwrap_or("");
-        let digest = ev["repo_digest"].as_str().unwrap_or("");
+        let id = ev["imageId"].as_str().unwrap_or("");
+        let digest = ev["repoDigest"].as_str().unwrap_or("");
         check(
             !digest.is_empty() && !digest.ends_with(id.trim_start_matches("sha256:")),
             format!("{ev:#}"),
@@ -827,7 +827,7 @@ fn main() {
             hosts
                 .iter()
                 .find(|x| x["name"] == h)
-                .and_then(|x| x["elapsed_ms"].as_u64())
+                .and_then(|x| x["elapsedMs"].as_u64())
                 .unwrap_or(0)
         };
         check(
@@ -887,7 +887,7 @@ fn main() {
         let dir_arg = format!("{}/", out.display());
         let (c, doc, _) = platformctl(&w, &["plan", "api-tag-drift", "--json", "--out", &dir_arg]);
         check(
-            c == 1 && doc["exitCode"] == 1 && doc["schema"] == "platformctl/plan/v1",
+            c == 1 && doc["exitCode"] == 1 && doc["schema"] == "platformctl/plan/v2",
             format!("{doc:#}"),
         )?;
         check(doc["status"] == "drift", "drift")?;

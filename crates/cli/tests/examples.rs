@@ -297,7 +297,7 @@ fn modules_list_and_show() {
     let out = run(&["--root", &home(), "modules", "show", "honcho-api", "--json"]);
     let doc = json(&out);
     assert_eq!(
-        doc["module"]["runtime"]["image_observed"],
+        doc["module"]["runtime"]["imageObserved"],
         "ghcr.io/plastic-labs/honcho:3.0.3"
     );
     assert_eq!(doc["expectedContainerName"], "home-platform-honcho-api-1");

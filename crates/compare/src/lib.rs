@@ -293,6 +293,7 @@ impl Warning {
 
 /// What the plan rests on, for the operator: the container judged and its image.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Evidence {
     /// The container's name.
     pub container: String,
@@ -381,11 +382,11 @@ fn host_of(m: &Module) -> Option<&str> {
 
 /// Counts of plans per status: the `summary` of a drift-check document.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Modules checked (every plan).
     pub total: usize,
     /// `in-sync`.
-    #[serde(rename = "in-sync")]
     pub in_sync: usize,
     /// `drift`.
     pub drift: usize,

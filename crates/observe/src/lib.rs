@@ -125,7 +125,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default bound on hosts observed at the same time.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// The default overall time one host may take (connect, ask, close).
-pub const DEFAULT_HOST_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_HOST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The largest answer accepted from a host (each of the two Engine API answers, or the whole
 /// output of the ssh command fallback).

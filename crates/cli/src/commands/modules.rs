@@ -13,7 +13,7 @@ use crate::style::Style;
 pub fn run(cli: &Cli, cmd: &ModulesCommand) -> u8 {
     let (schema, json) = match cmd {
         ModulesCommand::List { json } => ("platformctl/modules-list/v1", *json),
-        ModulesCommand::Show { json, .. } => ("platformctl/modules-show/v1", *json),
+        ModulesCommand::Show { json, .. } => ("platformctl/modules-show/v2", *json),
     };
     let catalog = match output::load(cli, false) {
         Ok(c) => c,
