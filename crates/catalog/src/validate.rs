@@ -413,6 +413,10 @@ pub fn counts(findings: &[Finding]) -> BTreeMap<&'static str, usize> {
     m
 }
 
+fn sat_len(s: &str) -> u32 {
+    u32::try_from(s.len()).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,8 +448,4 @@ mod tests {
         );
         assert_eq!(image_disagreement(&r(&d1), &r("redis:7")), None);
     }
-}
-
-fn sat_len(s: &str) -> u32 {
-    u32::try_from(s.len()).unwrap_or(u32::MAX)
 }
