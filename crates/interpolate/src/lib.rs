@@ -34,10 +34,10 @@
 //! - Inside a default/message/replacement, a bare `{` opens a brace pair whose
 //!   `}` belongs to the text (`${CFG:-{"a":1}}` defaults to `{"a":1}`); the
 //!   first unmatched `}` closes the expression.
-//! - Defaults, messages and replacements are evaluated even when they are not
-//!   used, as compose-go does: `${SET:-${OTHER:?needed}}` fails when `OTHER`
-//!   is unset even though `SET` is set, and unset names inside an unused
-//!   default are still reported in [`Interpolated::unset`].
+//! - Defaults, messages and replacements are lazy, as in compose-go since
+//!   v2.10.1: `${SET:-${OTHER:?needed}}` with `SET` set neither fails nor
+//!   reports `OTHER`, and `${A:+${A},}B` with `A` unset reports nothing. Their
+//!   syntax is still checked (a malformed `${` is an error either way).
 //! - Values are inserted verbatim; they are never interpolated again.
 //!
 //! Deliberate differences from compose-go:
@@ -89,7 +89,7 @@ mod template;
 use std::collections::HashMap;
 use std::fmt;
 
-pub use dotenv::{DotenvError, DotenvErrorKind, parse_dotenv};
+pub use dotenv::{DotenvError, DotenvErrorKind, parse_dotenv, parse_dotenv_lenient};
 pub use template::{InterpolationError, InterpolationErrorKind, MAX_NESTING, Missing, interpolate};
 
 /// Where variable values come from.
@@ -217,7 +217,7 @@ impl fmt::Debug for Interpolated {
 }
 
 /// A source of variable values: [`Vars`], or the `.env` parser's view of
-/// "earlier keys of this file, then the given vars".
+/// "the given vars, then earlier keys of this file".
 pub(crate) trait Lookup {
     fn lookup(&self, name: &str) -> Option<&str>;
 }

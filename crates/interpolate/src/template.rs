@@ -180,6 +180,7 @@ pub(crate) fn interpolate_with<L: Lookup + ?Sized>(
         src: input,
         vars,
         unset: Vec::new(),
+        unused: 0,
     };
     let mut value = String::with_capacity(input.len());
     scanner.scan(0, None, 0, &mut value)?;
@@ -210,6 +211,10 @@ struct Scanner<'s, 'v, L: ?Sized> {
     src: &'s str,
     vars: &'v L,
     unset: Vec<String>,
+    /// Above zero while scanning a default/message/replacement that is not used: its
+    /// syntax is still checked (to find its end), but it reports no unset names and no
+    /// required-variable errors (compose-go's lazy defaults, since v2.10.1).
+    unused: usize,
 }
 
 fn err(offset: usize, kind: InterpolationErrorKind) -> InterpolationError {
@@ -317,7 +322,7 @@ impl<L: Lookup + ?Sized> Scanner<'_, '_, L> {
         match self.vars.lookup(name) {
             Some(value) => out.push_str(value),
             None => {
-                if !self.unset.iter().any(|n| n == name) {
+                if self.unused == 0 && !self.unset.iter().any(|n| n == name) {
                     self.unset.push(name.to_owned());
                 }
             }
@@ -375,12 +380,27 @@ impl<L: Lookup + ?Sized> Scanner<'_, '_, L> {
             }
         };
 
-        // Like compose-go, the word is evaluated whether or not it is used:
-        // its errors surface and its unset names are reported either way.
-        let mut word = String::new();
-        let close = self.scan(word_start, Some(at), depth, &mut word)?;
+        // Like compose-go (v2.10.1 on), the word counts only when it is used: an unused
+        // default neither fails nor reports its unset names. A required message is never
+        // interpolated here (it is reported as written).
         let value = self.vars.lookup(name);
         let non_empty = value.filter(|v| !v.is_empty());
+        let used = match op {
+            Op::DefaultIfUnsetOrEmpty => non_empty.is_none(),
+            Op::DefaultIfUnset => value.is_none(),
+            Op::ReplaceIfNonEmpty => non_empty.is_some(),
+            Op::ReplaceIfSet => value.is_some(),
+            Op::RequireNonEmpty | Op::RequireSet => false,
+        };
+        let mut word = String::new();
+        if !used {
+            self.unused += 1;
+        }
+        let close = self.scan(word_start, Some(at), depth, &mut word);
+        if !used {
+            self.unused -= 1;
+        }
+        let close = close?;
         match op {
             Op::DefaultIfUnsetOrEmpty => out.push_str(non_empty.unwrap_or(&word)),
             Op::DefaultIfUnset => out.push_str(value.unwrap_or(&word)),
@@ -401,6 +421,7 @@ impl<L: Lookup + ?Sized> Scanner<'_, '_, L> {
                 };
                 match accepted {
                     Some(v) => out.push_str(v),
+                    None if self.unused > 0 => {}
                     None => {
                         let missing = if value.is_some() {
                             Missing::Empty

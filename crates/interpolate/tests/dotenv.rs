@@ -107,13 +107,16 @@ fn blank_lines_and_comments() {
 fn unquoted_inline_comments() {
     assert_eq!(one("FOO=bar # this is foo"), "bar");
     assert_eq!(one("FOO=bar #this is foo"), "bar");
-    assert_eq!(one("FOO=bar\t# tab"), "bar");
+    // Only a space before `#` starts a comment, as in compose-go (issue 9: `KEY=a<TAB>#c`).
+    assert_eq!(one("FOO=bar\t# tab"), "bar\t# tab");
+    assert_eq!(one("KEY=a\t#c"), "a\t#c");
     assert_eq!(one("FOO=bar #"), "bar");
     // `#` not preceded by whitespace is part of the value.
     assert_eq!(one("FOO=123#not-a-comment"), "123#not-a-comment");
     assert_eq!(one("FOO=#start"), "#start");
-    // Whitespace then `#` right after `=`: the value is empty.
-    assert_eq!(one("FOO= # just a comment"), "");
+    // Whitespace then `#` right after `=`: compose-go trims the whitespace first, so the
+    // `#` is the value's first character.
+    assert_eq!(one("FOO= # not a comment"), "# not a comment");
 }
 
 #[test]
@@ -149,8 +152,12 @@ fn double_quoted_escapes() {
     assert_eq!(one(r#"FOO="bar\n\ b\az""#), "bar\n\\ b\x07z");
     assert_eq!(one(r#"KEY="\x07""#), r"\x07");
     assert_eq!(one(r#"KEY="\u12e4""#), r"\u12e4");
-    assert_eq!(one(r#"KEY="\0""#), r"\0");
-    assert_eq!(one(r#"KEY="\09""#), r"\09");
+    // compose-go rewrites `\0DDD` to Go's `\DDD`: three octal digits are a character,
+    // anything else stays as written without its `0` (issue 9: `"\0"`).
+    assert_eq!(one(r#"KEY="\0""#), r"\");
+    assert_eq!(one(r#"KEY="\09""#), r"\9");
+    assert_eq!(one(r#"KEY="\044""#), r"\44");
+    assert_eq!(one(r#"KEY="\0101""#), "A");
     assert_eq!(one(r#"FOO="bar#baz" # comment"#), "bar#baz");
     assert_eq!(one(r##"FOO="bar#baz"#"##), "bar#baz");
     assert_eq!(one(r#"FOO="""#), "");
@@ -172,9 +179,9 @@ fn double_quoted_dollar_escapes() {
         parse_with(r#"FOO="foo$${BAR}""#, &v),
         pairs(&[("FOO", "foo${BAR}")])
     );
-    // `\044` is an octal `$`: also literal.
+    // `\0044` is an octal `$`: also literal.
     assert_eq!(
-        parse_with(r#"FOO="\044BAR""#, &v),
+        parse_with(r#"FOO="\0044BAR""#, &v),
         pairs(&[("FOO", "$BAR")])
     );
     assert_eq!(
@@ -241,7 +248,10 @@ fn interpolation_in_values() {
 }
 
 #[test]
-fn earlier_keys_win_over_vars() {
+fn environment_wins_over_earlier_keys() {
+    // compose-go TestSubstitutionsWithEnvFilePrecedence: the lookup (the environment) is
+    // asked before the file's own earlier keys (issue 9: `TAG=1.27`, `IMAGE=nginx:${TAG}`
+    // with `TAG=1.28` exported is `nginx:1.28`).
     let mut env = Vars::new();
     env.set("OPTION_A", "5");
     env.set("HOME", "/home/op");
@@ -250,19 +260,30 @@ fn earlier_keys_win_over_vars() {
         parse_with(text, &env),
         pairs(&[
             ("OPTION_A", "1"),
-            ("OPTION_B", "1"),
-            ("OPTION_C", "1"),
-            ("OPTION_D", "1_1"),
+            ("OPTION_B", "5"),
+            ("OPTION_C", "5"),
+            ("OPTION_D", "5_5"),
             ("OPTION_E", ""),
             ("OPTION_F", "/home/op/x"),
         ])
+    );
+    let mut env = Vars::new();
+    env.set("TAG", "1.28");
+    assert_eq!(
+        parse_with("TAG=1.27\nIMAGE=nginx:${TAG}\n", &env),
+        pairs(&[("TAG", "1.27"), ("IMAGE", "nginx:1.28")])
+    );
+    // Without the environment the file's earlier key counts.
+    assert_eq!(
+        parse("TAG=1.27\nIMAGE=nginx:${TAG}\n"),
+        pairs(&[("TAG", "1.27"), ("IMAGE", "nginx:1.27")])
     );
     // A key can extend the variable of the same name from the environment.
     let mut env = Vars::new();
     env.set("PATH", "/usr/bin");
     assert_eq!(
         parse_with("PATH=${PATH}:/opt/bin\nP2=$PATH", &env),
-        pairs(&[("PATH", "/usr/bin:/opt/bin"), ("P2", "/usr/bin:/opt/bin")])
+        pairs(&[("PATH", "/usr/bin:/opt/bin"), ("P2", "/usr/bin")])
     );
     // Later keys are not visible to earlier ones.
     assert_eq!(
@@ -317,11 +338,9 @@ fn malformed_lines() {
     let e = fail("A=1\n\njust some words");
     assert_eq!((at(&e), &e.kind), ((3, 5), &D::ExpectedSeparator));
 
-    let e = fail("=\"value\"");
-    assert_eq!((at(&e), &e.kind), ((1, 1), &D::EmptyKey));
-
-    let e = fail("  : x");
-    assert_eq!((at(&e), &e.kind), ((1, 3), &D::EmptyKey));
+    // compose-go reads `="value"` as the empty key (issue 9).
+    assert_eq!(parse("=\"value\""), pairs(&[("", "value")]));
+    assert_eq!(parse("  : x"), pairs(&[("", "x")]));
 
     let e = fail("ok=1\n\"quoted\"=x");
     assert_eq!((at(&e), &e.kind), ((2, 1), &D::InvalidKeyChar));
@@ -357,11 +376,18 @@ fn unterminated_quotes() {
 }
 
 #[test]
-fn text_after_closing_quote() {
-    let e = fail("A=\"x\" y");
-    assert_eq!((at(&e), &e.kind), ((1, 7), &D::TrailingCharacters));
-    let e = fail("A='x'y=1");
-    assert_eq!((at(&e), &e.kind), ((1, 6), &D::TrailingCharacters));
+fn text_after_closing_quote_is_the_next_statement() {
+    // As compose-go: `KEY="a" junk` is KEY=a and then `junk` alone (inherited when set).
+    assert_eq!(parse("A=\"x\" y"), pairs(&[("A", "x")]));
+    let mut env = Vars::new();
+    env.set("y", "from-env");
+    assert_eq!(
+        parse_with("A=\"x\" y\nB=2", &env),
+        pairs(&[("A", "x"), ("y", "from-env"), ("B", "2")])
+    );
+    assert_eq!(parse("A='x'y=1"), pairs(&[("A", "x"), ("y", "1")]));
+    let e = fail("A=\"x\" two words");
+    assert_eq!(e.kind, D::ExpectedSeparator);
     assert_eq!(one("A=\"x\"   "), "x");
     assert_eq!(one("A='x'\t# c"), "x");
 }
@@ -415,7 +441,7 @@ fn errors_never_contain_value_text() {
         "PASSWORD=hunter2s3cr3t${1}",
         "PASSWORD='hunter2s3cr3t",
         "PASSWORD=\"hunter2s3cr3t",
-        "PASSWORD=\"hunter2s3cr3t\" hunter2s3cr3t",
+        "PASSWORD=\"hunter2s3cr3t\" hunter2s3cr3t hunter2s3cr3t",
         "hunter2s3cr3t hunter2s3cr3t",
         "hunter2s3cr3t!",
         "A=${SECRET} ${",

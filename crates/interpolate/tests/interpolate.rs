@@ -257,16 +257,23 @@ fn values_are_not_interpolated_again() {
 }
 
 #[test]
-fn unused_defaults_are_still_evaluated_like_compose() {
-    // compose-go evaluates the default before looking at the variable.
-    let e = fail("${FOO:-${OTHER:?needed}}");
-    assert_eq!(e.offset, 7);
-    assert!(matches!(e.kind, K::Required { ref name, .. } if name == "OTHER"));
+fn unused_defaults_are_lazy_like_compose() {
+    // compose-go v2.10.1 on: a default, message or replacement counts only when used.
+    assert_eq!(ok("${FOO:-${OTHER:?needed}}"), "first");
     assert_eq!(ok("${FOO:-$UNSET_B}"), "first");
-    assert_eq!(unset("${FOO:-$UNSET_B}"), ["UNSET_B"]);
-    // Same for messages and replacements.
-    assert!(fail("${FOO:?${X?inner}}").offset == 7);
-    assert!(fail("${MISSING:+${X?inner}}").offset == 11);
+    assert!(unset("${FOO:-$UNSET_B}").is_empty());
+    assert_eq!(ok("${FOO:?${X?inner}}"), "first");
+    assert_eq!(ok("${MISSING:+${X?inner}}"), "");
+    // TestLazyDefaultDoesNotWarn: `${A:+${A},}B` with A unset warns about nothing.
+    assert_eq!(ok("${A:+${A},}B"), "B");
+    assert!(unset("${A:+${A},}B").is_empty());
+    // Used defaults still count (TestLazyDefaultWarnsWhenUsed).
+    assert_eq!(unset("${A:-${B}}"), ["B"]);
+    let e = fail("${MISSING:-${OTHER:?needed}}");
+    assert_eq!(e.offset, 11);
+    assert!(matches!(e.kind, K::Required { ref name, .. } if name == "OTHER"));
+    // A malformed `${` inside an unused default is still an error.
+    assert!(matches!(fail("${FOO:-${}}").kind, K::EmptyName));
 }
 
 #[test]
@@ -350,7 +357,7 @@ fn errors_never_contain_values() {
         "$SECRET ${SECRET!}",
         "${MISSING:?need ${SECRET} here}",
         "${MISSING?$SECRET}",
-        "${SECRET:-${MISSING:?boom}}",
+        "${BAR:-${MISSING:?boom} ${SECRET}}",
         "${BAR:?empty}",
         "${SECRET} ${}",
         "${SECRET} ${1}",

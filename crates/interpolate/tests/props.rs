@@ -1,7 +1,7 @@
 //! Property tests: no panics, identity without `$`, `$$` escaping, and no
 //! value ever leaking into an error.
 
-use platformctl_interpolate::{Vars, interpolate, parse_dotenv};
+use platformctl_interpolate::{Vars, interpolate, parse_dotenv, parse_dotenv_lenient};
 use proptest::prelude::*;
 
 const SECRET: &str = "zzSECRETzz";
@@ -116,11 +116,15 @@ proptest! {
 
     #[test]
     fn parse_dotenv_never_panics_on_dotenv_text(s in dotenv_text()) {
+        // Keys may be empty: compose-go reads `="value"` as the key "" (issue 9).
+        let (lenient, errors) = parse_dotenv_lenient(&s, &vars());
+        for e in &errors {
+            assert_no_leak(&format!("{e} {e:?}"))?;
+        }
         match parse_dotenv(&s, &vars()) {
             Ok(pairs) => {
-                for (k, _) in &pairs {
-                    prop_assert!(!k.is_empty());
-                }
+                prop_assert!(errors.is_empty());
+                prop_assert_eq!(pairs, lenient);
             }
             Err(e) => {
                 let body = s.strip_prefix('\u{feff}').unwrap_or(&s);

@@ -96,6 +96,9 @@ fn style_of(s: ScalarStyle) -> Style {
 fn tag_text(tag: &Tag) -> Box<str> {
     if tag.is_yaml_core_schema() {
         tag.suffix.clone().into_boxed_str()
+    } else if tag.handle.is_empty() && tag.suffix == "!" {
+        // The non-specific tag (`! 12`), which makes a plain scalar a string.
+        "!".into()
     } else {
         tag.to_string().into_boxed_str()
     }
@@ -558,6 +561,86 @@ mod tests {
     fn custom_tags_are_kept() {
         let n = p("ports: !reset []\n").unwrap().unwrap();
         assert!(n.get("ports").unwrap().as_seq().is_some());
+    }
+
+    /// Forms yaml.v3 (Docker Compose's parser) loads and real compose files use, which strict
+    /// YAML 1.2 refuses (issue 9; vendor/saphyr-parser/PATCHES.md).
+    #[test]
+    fn forms_compose_accepts() {
+        let texts = |n: &Node| -> Vec<String> {
+            n.as_seq()
+                .unwrap()
+                .iter()
+                .map(|i| i.scalar_text().unwrap().to_string())
+                .collect()
+        };
+        // getsentry/self-hosted: a flow sequence closed at its key's indentation, with comments.
+        let n = p("x:\n  a: [\n    \"b\", # why\n    \"d\",\n  ]\n  e: 1\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(texts(n.get("x").unwrap().get("a").unwrap()), ["b", "d"]);
+        assert_eq!(n.get("x").unwrap().get("e").unwrap().as_int(), Some(1));
+        let n = p("x:\n  a: [\"b\",\n  \"d\"]\n").unwrap().unwrap();
+        assert_eq!(texts(n.get("x").unwrap().get("a").unwrap()), ["b", "d"]);
+        // A lone `-` in a flow list.
+        let n = p("command: [tar, -xf, -, -C, /data]\n").unwrap().unwrap();
+        assert_eq!(
+            texts(n.get("command").unwrap()),
+            ["tar", "-xf", "-", "-C", "/data"]
+        );
+        // A comment without a space before `#`.
+        let n = p("image: \"redis:7\"# pinned\n").unwrap().unwrap();
+        assert_eq!(n.get("image").unwrap().as_str(), Some("redis:7"));
+        // A multi-line quoted scalar continued at its key's indentation.
+        let n = p("x:\n  a: \"foo\n  bar\"\n").unwrap().unwrap();
+        assert_eq!(
+            n.get("x").unwrap().get("a").unwrap().as_str(),
+            Some("foo bar")
+        );
+        // `key:<TAB>value`.
+        let n = p("a:\tb\nc: d\n").unwrap().unwrap();
+        assert_eq!(n.get("a").unwrap().as_str(), Some("b"));
+        // Tabs inside a multi-line flow list.
+        let n = p("x:\n  a: [\n\tb,\n\tc\n  ]\n").unwrap().unwrap();
+        assert_eq!(texts(n.get("x").unwrap().get("a").unwrap()), ["b", "c"]);
+    }
+
+    /// What compose refuses stays refused.
+    #[test]
+    fn forms_compose_refuses_stay_errors() {
+        for src in [
+            "a: [1, 2\nb: 3\n",
+            "a: b: c\n",
+            "a:\n\tb: 1\n",
+            "a: 'unterminated\n",
+            "- a\nb: c\n",
+            "a:\n  b: 1\n c: 2\n",
+            "a:\t- b\n",
+            "a:\tb: c\n",
+        ] {
+            assert!(p(src).is_err(), "{src:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn integers_as_yaml_v3_reads_them() {
+        let n =
+            p("a: 0440\nb: 0o17\nc: 0x1F\nd: -12\ne: 1_000\nf: 0b101\ng: 08\nh: 0\ni: '0440'\n")
+                .unwrap()
+                .unwrap();
+        let k = |key: &str| n.get(key).unwrap().as_scalar().unwrap().kind();
+        assert_eq!(k("a"), ScalarKind::Int(288));
+        assert_eq!(k("b"), ScalarKind::Int(15));
+        assert_eq!(k("c"), ScalarKind::Int(31));
+        assert_eq!(k("d"), ScalarKind::Int(-12));
+        assert_eq!(k("e"), ScalarKind::Int(1000));
+        assert_eq!(k("f"), ScalarKind::Int(5));
+        assert_eq!(k("g"), ScalarKind::Float(8.0));
+        assert_eq!(k("h"), ScalarKind::Int(0));
+        assert_eq!(k("i"), ScalarKind::Str("0440"));
+        let n = p("- ! 12\n").unwrap().unwrap();
+        let s = n.as_seq().unwrap()[0].as_scalar().unwrap();
+        assert_eq!(s.kind(), ScalarKind::Str("12"), "{:?}", s.tag);
     }
 
     proptest::proptest! {

@@ -57,7 +57,7 @@ pub enum ScalarKind<'a> {
     Null,
     /// `true` / `false` (any case form the core schema allows).
     Bool(bool),
-    /// A decimal, `0x` or `0o` integer.
+    /// An integer as yaml.v3 reads it: decimal, `0x`, `0o`, `0b`, or octal with a leading `0`.
     Int(i64),
     /// A float, `.inf`, `.nan`.
     Float(f64),
@@ -66,13 +66,16 @@ pub enum ScalarKind<'a> {
 }
 
 impl Scalar {
-    /// Resolves the scalar with the YAML 1.2 core schema. Quoted and block scalars, and
-    /// scalars tagged `!!str`, are always strings.
+    /// Resolves the scalar with the YAML 1.2 core schema, with integers as yaml.v3 (compose's
+    /// parser) reads them (`0440` is octal 288). Quoted and block scalars, and scalars tagged
+    /// `!!str`, are always strings.
     pub fn kind(&self) -> ScalarKind<'_> {
         let t = self.text.as_str();
         match self.tag.as_deref() {
             Some("str") => return ScalarKind::Str(t),
             Some("null") => return ScalarKind::Null,
+            // The non-specific tag `! 12`: a string.
+            Some("!") => return ScalarKind::Str(t),
             _ => {}
         }
         if self.style != Style::Plain {
@@ -112,24 +115,39 @@ impl Scalar {
     }
 }
 
+/// An integer as yaml.v3 (Docker Compose's parser) resolves it: underscores dropped, then Go's
+/// `strconv.ParseInt(s, 0, 64)`: an optional sign, then `0x`/`0X` hex, `0o`/`0O` octal,
+/// `0b`/`0B` binary, a leading `0` for octal (YAML 1.1's `0440` is 288, as compose reads a
+/// file `mode`), or decimal.
 fn parse_int(t: &str) -> Option<i64> {
-    let b = t.as_bytes();
-    if b.is_empty() {
+    let owned;
+    let t = if t.contains('_') {
+        owned = t.replace('_', "");
+        owned.as_str()
+    } else {
+        t
+    };
+    let (neg, body) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (radix, digits) = if let Some(d) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        (16, d)
+    } else if let Some(d) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
+        (8, d)
+    } else if let Some(d) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
+        (2, d)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (8, &body[1..])
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
-    if let Some(hex) = t.strip_prefix("0x") {
-        return i64::from_str_radix(hex, 16)
-            .ok()
-            .filter(|_| !hex.is_empty());
-    }
-    if let Some(oct) = t.strip_prefix("0o") {
-        return i64::from_str_radix(oct, 8).ok().filter(|_| !oct.is_empty());
-    }
-    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    t.parse().ok()
+    let magnitude = i128::from_str_radix(digits, radix).ok()?;
+    i64::try_from(if neg { -magnitude } else { magnitude }).ok()
 }
 
 /// `[-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`
