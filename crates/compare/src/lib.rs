@@ -73,7 +73,9 @@
 //!
 //! **Warnings** (never drift): `NO_DESIRED_ARTIFACT`, `NO_DESIRED_IMAGE`,
 //! `CONTAINER_UNHEALTHY` (the health check says unhealthy), `IMAGE_DIGEST_NOT_VERIFIED`,
-//! `IMAGE_LOCAL_BUILD`, and `SNAPSHOT_STALE`: the artifact is in sync but
+//! `IMAGE_LOCAL_BUILD`, `IMAGE_TAG_MOVED` (in sync by the container's own reference, but the
+//! host's tag now names another image: the container runs an earlier pull, and `compose up`
+//! would recreate it), and `SNAPSHOT_STALE`: the artifact is in sync but
 //! `image_observed`, judged by the same image rules, is not what runs: the audit snapshot is
 //! out of date, not the host.
 //!
@@ -221,6 +223,9 @@ pub enum WarningCode {
     ContainerUnhealthy,
     /// Neither `spec.artifact.reference` nor `spec.runtime.image_observed`: no image verdict.
     NoDesiredImage,
+    /// The container runs an earlier pull of the desired tag: the host's tag now names another
+    /// image, so `compose up` would recreate the container.
+    ImageTagMoved,
 }
 
 impl WarningCode {
@@ -233,6 +238,7 @@ impl WarningCode {
             WarningCode::NoDesiredArtifact => "NO_DESIRED_ARTIFACT",
             WarningCode::ContainerUnhealthy => "CONTAINER_UNHEALTHY",
             WarningCode::NoDesiredImage => "NO_DESIRED_IMAGE",
+            WarningCode::ImageTagMoved => "IMAGE_TAG_MOVED",
         }
     }
 }
@@ -759,10 +765,14 @@ fn judge(
             ImageVerdict::InSync {
                 repo_digest: matched,
                 tag_only,
+                tag_moved,
             } => {
                 repo_digest = matched;
                 if let Some(note) = tag_only {
                     warnings.push(Warning::new(WarningCode::ImageDigestNotVerified, note));
+                }
+                if let Some(note) = tag_moved {
+                    warnings.push(Warning::new(WarningCode::ImageTagMoved, note));
                 }
                 if desired.from_artifact
                     && let Some(stale) = stale_snapshot(want.module, c, image, &host)
@@ -923,6 +933,8 @@ enum ImageVerdict {
     InSync {
         repo_digest: Option<String>,
         tag_only: Option<String>,
+        /// In sync by the container's reference while the host's tag names another image.
+        tag_moved: Option<String>,
     },
     /// Drift.
     Changed(ChangeCode, String),
@@ -950,6 +962,7 @@ fn judge_image(
             return ImageVerdict::InSync {
                 repo_digest: Some(hit.original().to_string()),
                 tag_only: None,
+                tag_moved: None,
             };
         }
         if !same_repo && host.all().next().is_some() {
@@ -989,20 +1002,26 @@ fn judge_image(
             c.name,
             desired.familiar_name()
         );
+        let mut tag_moved = None;
         match image {
             None => note.push_str(&format!(
                 " (the image {} was not observed)",
                 short(&c.image_id)
             )),
-            Some(_) if !by_tags => note.push_str(
-                " (the tag now names another image on this host: the container runs an \
-                 earlier pull)",
-            ),
+            Some(_) if !by_tags => {
+                tag_moved = Some(format!(
+                    "`{}` runs an earlier pull of `{}`: on this host the tag now names another \
+                     image, so `compose up` would recreate the container with it",
+                    c.name,
+                    desired.original()
+                ));
+            }
             Some(_) => {}
         }
         return ImageVerdict::InSync {
             repo_digest: None,
             tag_only: Some(note),
+            tag_moved,
         };
     }
     if image.is_none() {

@@ -489,16 +489,40 @@ fn a_moved_tag_seen_through_the_list_api_is_a_tag_mismatch() {
         "{p:#?}"
     );
 
-    // Seen through `docker inspect` (Config.Image keeps the reference): in sync, with a note.
+    // Seen with the container's own reference (Config.Image: `docker inspect`, and the API
+    // path, which reads the container's inspect for exactly this case): in sync by the tag
+    // rule, with the warning IMAGE_TAG_MOVED.
     let h = host(
         vec![container("redis", "redis:7", &sha('1'))],
         vec![image(&sha('1'), &[], &[&format!("redis@{}", sha('a'))])],
     );
     let p = plan(&m, &h);
     assert_in_sync(&p);
-    let w = &p.warnings[0];
-    assert_eq!(w.code, WarningCode::ImageDigestNotVerified);
+    assert!(warned(&p, WarningCode::ImageDigestNotVerified));
+    let w = p
+        .warnings
+        .iter()
+        .find(|w| w.code == WarningCode::ImageTagMoved)
+        .expect("IMAGE_TAG_MOVED");
     assert!(w.message.contains("earlier pull"), "{}", w.message);
+    assert_eq!(WarningCode::ImageTagMoved.as_str(), "IMAGE_TAG_MOVED");
+}
+
+#[test]
+fn a_tag_the_image_still_carries_has_not_moved() {
+    // The other direction: the running image still carries the tag on the host.
+    let m = manifest("redis").artifact("redis:7").load();
+    let h = host(
+        vec![container("redis", "redis:7", &sha('1'))],
+        vec![image(
+            &sha('1'),
+            &["redis:7"],
+            &[&format!("redis@{}", sha('a'))],
+        )],
+    );
+    let p = plan(&m, &h);
+    assert_in_sync(&p);
+    assert!(!warned(&p, WarningCode::ImageTagMoved), "{p:#?}");
 }
 
 #[test]

@@ -1,12 +1,13 @@
 //! Decoding of the engine's JSON answers into [`Container`]s and [`Image`]s.
 //!
-//! Four answers are understood, two from the Engine API and two from the `docker` CLI (for
+//! Five answers are understood, three from the Engine API and two from the `docker` CLI (for
 //! hosts reached by running `docker` over SSH):
 //!
 //! | function | answer |
 //! |---|---|
 //! | [`api_containers`] | `GET /containers/json?all=1` |
 //! | [`api_images`] | `GET /images/json?digests=1` |
+//! | [`api_container`] | `GET /containers/{id}/json` |
 //! | [`cli_containers`] | `docker inspect --type container ID…` |
 //! | [`cli_images`] | `docker image inspect ID…` |
 //!
@@ -68,7 +69,23 @@ pub fn api_images(json: &[u8]) -> Result<Vec<Image>, DecodeError> {
 /// `docker inspect --type container ID…`: an array of `Id`, `Name` (`/x`), `Image` (the image
 /// ID), `Config.Image`, `Config.Labels`, `State.Status`, `State.Health.Status`.
 pub fn cli_containers(json: &[u8]) -> Result<Vec<Container>, DecodeError> {
-    decode_list(Answer::CliContainers, json, |c: CliContainer<'_>| {
+    decode_list(Answer::CliContainers, json, CliContainer::into_container)
+}
+
+/// `GET /containers/{id}/json`: one container's inspect, the same object `docker inspect`
+/// gives (`Id`, `Name`, `Image`, `Config.Image`, `Config.Labels`, `State`). The list API names
+/// a container's image by its ID once the tag it was created from has moved; this answer still
+/// has the reference (`Config.Image`).
+pub fn api_container(json: &[u8]) -> Result<Container, DecodeError> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    CliContainer::deserialize(&mut de)
+        .and_then(|c| de.end().map(|()| c.into_container()))
+        .map_err(|e| DecodeError::new(Answer::ApiContainer, &e, None))
+}
+
+impl CliContainer<'_> {
+    fn into_container(self) -> Container {
+        let c = self;
         let (image_ref, labels) = match c.config {
             Some(cfg) => (owned(cfg.image), cfg.labels.0),
             None => (String::new(), BTreeMap::new()),
@@ -101,7 +118,7 @@ pub fn cli_containers(json: &[u8]) -> Result<Vec<Container>, DecodeError> {
             image_ref,
             image_id: owned(c.image),
         }
-    })
+    }
 }
 
 /// `docker image inspect ID…`: an array of `Id`, `RepoTags`, `RepoDigests`.
@@ -116,6 +133,8 @@ pub enum Answer {
     ApiContainers,
     /// `GET /images/json`.
     ApiImages,
+    /// `GET /containers/{id}/json`.
+    ApiContainer,
     /// `docker inspect --type container`.
     CliContainers,
     /// `docker image inspect`.
@@ -128,6 +147,7 @@ impl Answer {
         match self {
             Answer::ApiContainers => "GET /containers/json",
             Answer::ApiImages => "GET /images/json",
+            Answer::ApiContainer => "GET /containers/{id}/json",
             Answer::CliContainers => "docker inspect --type container",
             Answer::CliImages => "docker image inspect",
         }

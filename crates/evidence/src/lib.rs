@@ -117,6 +117,15 @@ impl HostEvidence {
     }
 }
 
+/// Whether `s` is an image ID: `sha256:` and 64 lowercase hex digits.
+pub fn is_image_id(s: &str) -> bool {
+    s.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// One container, as the engine reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Container {
@@ -140,6 +149,13 @@ pub struct Container {
 }
 
 impl Container {
+    /// Whether `image_ref` is an image ID (`sha256:` and 64 hex digits) rather than a
+    /// reference: what the list API shows once the tag the container was created from has
+    /// moved to another image. The container's own inspect still has the reference.
+    pub fn image_ref_is_id(&self) -> bool {
+        is_image_id(&self.image_ref)
+    }
+
     /// The `com.docker.compose.project` label.
     pub fn project(&self) -> Option<&str> {
         self.label(labels::PROJECT)

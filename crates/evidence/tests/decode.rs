@@ -285,6 +285,14 @@ fn errors_say_where_and_never_echo_values() {
             format!(r#"[{{"Id":"{secret}","RepoTags":"{secret}"}}]"#).into_bytes(),
         ),
         (Answer::CliImages, format!(r#"[{{"Id":["{secret}"]}}]"#).into_bytes()),
+        (
+            Answer::ApiContainer,
+            format!(r#"{{"Id":"a","Config":{{"Env":"{secret}","Image":7}}}}"#).into_bytes(),
+        ),
+        (
+            Answer::ApiContainer,
+            format!(r#"{{"Id":"a"}} {secret}"#).into_bytes(),
+        ),
         (Answer::ApiImages, format!(r#"{{"{secret}":1}}"#).into_bytes()),
         (Answer::ApiImages, format!(r#"["{secret}"]"#).into_bytes()),
         (Answer::ApiImages, format!(r#"[{{"Id":"a"}}] {secret}"#).into_bytes()),
@@ -296,6 +304,7 @@ fn errors_say_where_and_never_echo_values() {
             Answer::ApiImages => decode::api_images(&json).map(drop),
             Answer::CliContainers => decode::cli_containers(&json).map(drop),
             Answer::CliImages => decode::cli_images(&json).map(drop),
+            Answer::ApiContainer => decode::api_container(&json).map(drop),
         }
         .unwrap_err();
         let text = err.to_string();
@@ -427,4 +436,18 @@ mod hostile {
             }
         }
     }
+}
+
+#[test]
+fn a_containers_inspect_decodes_like_an_item_of_docker_inspect() {
+    let one = br#"{"Id":"c1","Name":"/p-web-1","Image":"sha256:aa","Config":{"Image":"web:1","Env":["A=b"],"Labels":{"com.docker.compose.project":"p","other":"x"}},"State":{"Status":"running","Running":true,"Health":{"Status":"healthy"}}}"#;
+    let c = decode::api_container(one).unwrap();
+    let mut list = b"[".to_vec();
+    list.extend_from_slice(one);
+    list.push(b']');
+    assert_eq!(c, decode::cli_containers(&list).unwrap().remove(0));
+    assert_eq!(c.image_ref, "web:1");
+    assert_eq!(c.image_id, "sha256:aa");
+    assert_eq!(c.name, "p-web-1");
+    assert!(decode::api_container(b"[]").is_err());
 }

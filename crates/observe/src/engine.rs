@@ -70,12 +70,62 @@ pub(crate) async fn observe(
     let i = i.map_err(|e| transport_error(e, place))?;
     check_status(&c, "containers list", Some(api), place)?;
     check_status(&i, "images list", Some(api), place)?;
-    HostEvidence::from_api(&c.body, &i.body).map_err(|e| {
+    let decode_error = |e: platformctl_evidence::DecodeError| {
         FetchError::from(ObserveError::decode(format!(
             "host {}: the Engine API answer at {} could not be decoded: {e}",
             place.host, place.docker_socket
         )))
-    })
+    };
+    let mut evidence = HostEvidence::from_api(&c.body, &i.body).map_err(decode_error)?;
+    // The list names a container's image by its ID once the tag it was created from has moved;
+    // the container's own inspect still has the reference (`Config.Image`), as `docker inspect`
+    // on the command path does. Only those containers are asked again, both connections
+    // sharing the work (none in the usual case: no extra request).
+    let moved: Vec<usize> = (0..evidence.containers.len())
+        .filter(|&n| evidence.containers[n].image_ref_is_id())
+        .collect();
+    if !moved.is_empty() {
+        let (a, b) = moved.split_at(moved.len().div_ceil(2));
+        let ids = |part: &[usize]| -> Vec<String> {
+            part.iter()
+                .map(|&n| evidence.containers[n].id.clone())
+                .collect()
+        };
+        let (ids_a, ids_b) = (ids(a), ids(b));
+        let (ra, rb) = tokio::join!(
+            inspect_each(&mut first, api, &ids_a, place),
+            inspect_each(&mut second, api, &ids_b, place),
+        );
+        let answers = ra?.into_iter().chain(rb?);
+        for (&n, answer) in moved.iter().zip(answers) {
+            check_status(&answer, "container inspect", Some(api), place)?;
+            let inspected =
+                platformctl_evidence::decode::api_container(&answer.body).map_err(decode_error)?;
+            let c = &mut evidence.containers[n];
+            if inspected.id == c.id && !inspected.image_ref.is_empty() {
+                c.image_ref = inspected.image_ref;
+            }
+        }
+    }
+    Ok(evidence)
+}
+
+/// `GET /containers/{id}/json` for each of `ids`, in turn, on one kept-alive connection.
+async fn inspect_each(
+    conn: &mut Conn,
+    api: ApiVersion,
+    ids: &[String],
+    place: &Place<'_>,
+) -> Result<Vec<Response>, FetchError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let r = conn
+            .get(Endpoint::Container { api, id })
+            .await
+            .map_err(|e| transport_error(e, place))?;
+        out.push(r);
+    }
+    Ok(out)
 }
 
 /// The version to speak, from the ping's `API-Version` header (the engine's newest version):
@@ -351,6 +401,52 @@ mod tests {
         assert_eq!(api_requests, 2, "exactly two Engine API requests");
         assert_eq!(e.connections.load(Ordering::SeqCst), 2, "two connections");
         assert_eq!(e.refused.load(Ordering::SeqCst), 0, "nothing refused");
+    }
+
+    const MOVED_ID: &str =
+        "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    /// An engine where the tag `web:1` moved after `c1` started: the list shows the image ID.
+    fn moved_engine(path: &str) -> (&'static str, String) {
+        let rest = path
+            .strip_prefix("/v")
+            .and_then(|p| p.split_once('/'))
+            .map_or("", |(_, rest)| rest);
+        if rest.starts_with("containers/json?all=1&filters=") {
+            let list = format!(
+                r#"[{{"Id":"c1","Names":["/p-web-1"],"Image":"{MOVED_ID}","ImageID":"{MOVED_ID}","State":"running","Labels":{{"com.docker.compose.project":"p","com.docker.compose.service":"web"}}}},{{"Id":"c2","Names":["/p-db-1"],"Image":"db:2","ImageID":"sha256:aa","State":"running","Labels":{{"com.docker.compose.project":"p","com.docker.compose.service":"db"}}}}]"#
+            );
+            ("200 OK", list)
+        } else if rest == "containers/c1/json" {
+            let one = format!(
+                r#"{{"Id":"c1","Name":"/p-web-1","Image":"{MOVED_ID}","Config":{{"Image":"web:1","Labels":{{"com.docker.compose.project":"p","com.docker.compose.service":"web"}}}},"State":{{"Status":"running","Running":true}}}}"#
+            );
+            ("200 OK", one)
+        } else {
+            docker(path)
+        }
+    }
+
+    /// Issue 9 item 6: the list names the image by ID once the tag moved; the container's own
+    /// inspect is asked for its `Config.Image`, so the API path yields the reference the
+    /// command path (`docker inspect`) yields. Containers whose list entry is a reference are
+    /// not asked again.
+    #[tokio::test]
+    async fn a_moved_tag_is_read_from_the_containers_inspect() {
+        let e = engine("1.44", Some("1.52"), moved_engine).await;
+        let ev = observe(&e.sock, "p", soon(), &place()).await.unwrap();
+        let web = ev.containers.iter().find(|c| c.id == "c1").unwrap();
+        assert_eq!(web.image_ref, "web:1", "Config.Image, not the image ID");
+        assert_eq!(web.image_id, MOVED_ID);
+        let db = ev.containers.iter().find(|c| c.id == "c2").unwrap();
+        assert_eq!(db.image_ref, "db:2");
+        let inspects: Vec<String> = e
+            .requests()
+            .into_iter()
+            .filter(|l| l.contains("/containers/c"))
+            .collect();
+        assert_eq!(inspects, ["GET /v1.52/containers/c1/json HTTP/1.1"]);
+        assert_eq!(e.connections.load(Ordering::SeqCst), 2, "no new connection");
     }
 
     #[tokio::test]

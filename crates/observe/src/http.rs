@@ -93,6 +93,9 @@ pub(crate) enum Endpoint<'a> {
     Containers { api: ApiVersion, project: &'a str },
     /// `GET /vX.Y/images/json?digests=1`.
     Images { api: ApiVersion },
+    /// `GET /vX.Y/containers/{id}/json`: one container's inspect. `id` is a container ID the
+    /// engine itself listed; it is percent-encoded all the same.
+    Container { api: ApiVersion, id: &'a str },
 }
 
 impl Endpoint<'_> {
@@ -110,6 +113,9 @@ impl Endpoint<'_> {
                 )
             }
             Endpoint::Images { api } => format!("/v{api}/images/json?digests=1"),
+            Endpoint::Container { api, id } => {
+                format!("/v{api}/containers/{}/json", percent_encode(id))
+            }
         }
     }
 }

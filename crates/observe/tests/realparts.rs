@@ -1219,13 +1219,18 @@ fn ssh_command_empty(env: &Env) -> Result<(), Failed> {
     assert_no_ssh_left(env, Duration::ZERO)
 }
 
-/// Pins down a difference between the transports that the compare stage must live with: after
-/// the tag a container was created from moved to another image, the Engine API's list reports
-/// the image ID as the container's `Image`, while `docker inspect` keeps `Config.Image`. The
-/// image ID (and so the image's RepoTags/RepoDigests) is the same either way.
+/// Every transport yields the same evidence once the tag a container was created from moved to
+/// another image: the Engine API's list then reports the image ID as the container's `Image`,
+/// so the API path reads that container's own inspect (`Config.Image`), which is what
+/// `docker inspect` gives the command path. Local socket, ssh forward and ssh command agree.
 fn tag_moved(env: &Env) -> Result<(), Failed> {
     let api = observe_now(
         vec![env.local_target("e1", "E1_SOCK")],
+        MOVED_PROJECT,
+        &opts(),
+    );
+    let fwd = observe_now(
+        vec![env.ssh_target("e1", "e2e-host", "E1_SOCK")],
         MOVED_PROJECT,
         &opts(),
     );
@@ -1238,7 +1243,8 @@ fn tag_moved(env: &Env) -> Result<(), Failed> {
         MOVED_PROJECT,
         &o,
     );
-    let (api, cli) = (ok(&api[0])?, ok(&cli[0])?);
+    eq(fwd[0].via, Via::SshForward, "forward path")?;
+    let (api, fwd, cli) = (ok(&api[0])?, ok(&fwd[0])?, ok(&cli[0])?);
     eq(api.containers.len(), 1, "api containers")?;
     eq(cli.containers.len(), 1, "cli containers")?;
     let (a, c) = (&api.containers[0], &cli.containers[0]);
@@ -1252,13 +1258,13 @@ fn tag_moved(env: &Env) -> Result<(), Failed> {
     )?;
     eq(
         a.image_ref.as_str(),
-        env.var("IMAGE_ID_WEB"),
-        "api image ref (the list's Image)",
+        moved.as_str(),
+        "api image ref (Config.Image from the container's inspect, not the list's image ID)",
     )?;
-    eq(&api.images, &cli.images, "images")?;
+    eq(api, cli, "api and command evidence")?;
+    eq(api, fwd, "local and forwarded evidence")?;
     env.note(format!(
-        "tag moved: API image_ref = {} (the image ID), CLI image_ref = {moved}; image id and images agree",
-        a.image_ref
+        "tag moved: API, forward and command paths all read image_ref = {moved}"
     ));
     Ok(())
 }
