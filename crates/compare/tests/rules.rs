@@ -1054,7 +1054,7 @@ fn constructors() {
     assert_eq!(s.count(Status::Drift), 1);
     assert_eq!(
         serde_json::to_string(&s).unwrap(),
-        r#"{"total":4,"in-sync":1,"drift":1,"unreachable":0,"skipped":1,"error":1}"#
+        r#"{"total":4,"inSync":1,"drift":1,"unreachable":0,"skipped":1,"error":1}"#
     );
 }
 
@@ -1083,11 +1083,11 @@ fn json_shape_is_the_spec_s() {
         ],
         "evidence": {
             "container": "home-platform-honcho-api-1",
-            "container_id": "000000000000",
+            "containerId": "000000000000",
             "state": "running",
             "health": "unhealthy",
-            "image_ref": "ghcr.io/plastic-labs/honcho:3.0.3",
-            "image_id": sha('3'),
+            "imageRef": "ghcr.io/plastic-labs/honcho:3.0.3",
+            "imageId": sha('3'),
             "replicas": 1
         }
     });
