@@ -358,7 +358,7 @@ fn usage(schema: &str, json: bool, message: String) -> u8 {
 
 fn did_you_mean(catalog: &Catalog, name: &str) -> String {
     let known: Vec<&str> = catalog.modules.iter().map(|m| m.dir.as_str()).collect();
-    platformctl_catalog::schema::closest(name, &known)
+    platformctl_diagnostics::did_you_mean(name, &known)
         .map(|c| format!("; did you mean `{c}`?"))
         .unwrap_or_default()
 }
@@ -432,9 +432,8 @@ fn write_plan(out: &Path, module: &str, doc: &Value) -> Result<PathBuf, String> 
         out.to_path_buf()
     };
     let text = serde_json::to_string_pretty(doc).unwrap_or_default() + "\n";
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("--out {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("--out {}: {e}", path.display()))?;
+    platformctl_diagnostics::write_atomic(&path, text.as_bytes())
+        .map_err(|e| format!("--out {}: {e}", path.display()))?;
     Ok(path)
 }
 
