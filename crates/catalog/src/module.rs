@@ -416,7 +416,7 @@ pub(crate) fn secrets_in_text(text: &str, file: &Path, out: &mut Vec<Finding>) {
     if hits.is_empty() {
         return;
     }
-    let lines = crate::source::LineIndex::new(text);
+    let lines = platformctl_diagnostics::LineIndex::new(text);
     for hit in hits {
         out.push(
             Finding::new(

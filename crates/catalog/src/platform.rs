@@ -10,7 +10,9 @@ use toml::de::{DeTable, DeValue};
 
 use crate::finding::{Code, Finding, Severity};
 use crate::names;
-use crate::source::{LineIndex, PLATFORM_MAX_BYTES, read_text};
+use platformctl_diagnostics::LineIndex;
+
+use crate::source::{PLATFORM_MAX_BYTES, read_text};
 
 /// The inventory file's name.
 pub const PLATFORM_FILE: &str = "platform.toml";

@@ -4,6 +4,7 @@
 //! fields) and the JSON Schema that `platformctl schema module` prints for editors, so the two
 //! cannot disagree.
 
+use platformctl_diagnostics::did_you_mean;
 use platformctl_yaml::{Node, Pos, ScalarKind, Value};
 use serde_json::{Map as JsonMap, Value as Json, json};
 
@@ -378,7 +379,7 @@ fn check_obj(
                     finding.severity = Severity::Error;
                 }
                 let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
-                finding = match closest(name, &known) {
+                finding = match did_you_mean(name, &known) {
                     Some(c) => finding.hint(format!("did you mean `{c}`?")),
                     None => finding.hint(format!("known fields here: {}", known.join(", "))),
                 };
@@ -466,7 +467,7 @@ fn check_shape(shape: Str, text: &str) -> Option<(String, Option<String>)> {
             if allowed.contains(&text) {
                 None
             } else {
-                let hint = match closest(text, allowed) {
+                let hint = match did_you_mean(text, allowed) {
                     Some(c) => format!("did you mean `{c}`? allowed: {}", allowed.join(" | ")),
                     None => format!("allowed: {}", allowed.join(" | ")),
                 };
@@ -515,19 +516,6 @@ fn join(path: &str, name: &str) -> String {
     } else {
         format!("{path}.{name}")
     }
-}
-
-/// The closest known word within a small edit distance, for "did you mean".
-pub fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
-    if word.len() > 64 {
-        return None;
-    }
-    known
-        .iter()
-        .map(|k| (platformctl_yaml::words::edit_distance(word, k), *k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
 }
 
 /// The JSON Schema (draft 2020-12) of module.yaml v2, for editors
@@ -648,11 +636,11 @@ mod tests {
     }
 
     #[test]
-    fn did_you_mean() {
-        assert_eq!(closest("runing", DESIRED_STATES), Some("running"));
-        assert_eq!(closest("xyzzy", DESIRED_STATES), None);
+    fn suggestions() {
+        assert_eq!(did_you_mean("runing", DESIRED_STATES), Some("running"));
+        assert_eq!(did_you_mean("xyzzy", DESIRED_STATES), None);
         assert_eq!(
-            closest("compose_servce", &["compose_service", "host"]),
+            did_you_mean("compose_servce", &["compose_service", "host"]),
             Some("compose_service")
         );
     }

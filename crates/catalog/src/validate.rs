@@ -8,13 +8,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
+use platformctl_diagnostics::did_you_mean;
 use platformctl_imageref::ImageRef;
 
 use crate::compose::Service;
 use crate::finding::{Code, Finding};
 use crate::module::Module;
 use crate::repo::Catalog;
-use crate::schema::closest;
 
 /// Runs every cross-check over a loaded catalog.
 pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
@@ -177,7 +177,7 @@ fn check_host(m: &Module, hosts: &[&str], out: &mut Vec<Finding>) {
     if hosts.contains(&host.value.as_str()) {
         return;
     }
-    let hint = match closest(&host.value, hosts) {
+    let hint = match did_you_mean(&host.value, hosts) {
         Some(c) => format!("did you mean `{c}`? hosts: {}", hosts.join(", ")),
         None => format!("hosts in platform.toml: {}", hosts.join(", ")),
     };
@@ -230,7 +230,7 @@ fn check_compose(cat: &Catalog, m: &Module, out: &mut Vec<Finding>) {
             format!("`{}` has no service `{}`", cf.value, svc_name.value),
         )
         .width(svc_name.width);
-        if let Some(c) = closest(svc_name, &names) {
+        if let Some(c) = did_you_mean(svc_name, &names) {
             f = f.hint(format!("did you mean `{c}`?"));
         }
         out.push(f);

@@ -1,4 +1,6 @@
-//! Findings for humans: a header, the location, the offending line with a caret, a hint.
+//! Findings for humans: catalog and workplan findings as `platformctl_diagnostics`
+//! diagnostics, drawn by its one renderer (cargo's format, colour for the stream written,
+//! secret lines never shown).
 //!
 //! ```text
 //! error[HOST_UNKNOWN]: host `rs3000` is not in platform.toml
@@ -6,102 +8,78 @@
 //!    |
 //! 12 |     host: rs3000
 //!    |           ^^^^^^
-//!    = hint: did you mean `rs2000`? hosts: laptop, nas, rs2000
+//!    |
+//!    = help: did you mean `rs2000`? hosts: laptop, nas, rs2000
 //! ```
 
-use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use platformctl_catalog::source::{COMPOSE_MAX_BYTES, read_text};
 use platformctl_catalog::{Finding, Severity};
+use platformctl_diagnostics::{Diagnostic, Level, Pos, Renderer, Sources, Width};
 
-use crate::style::Style;
-
-/// Source lines for diagnostics, read once per file and only when a finding needs them.
-pub struct Sources<'a> {
-    root: &'a Path,
-    files: HashMap<PathBuf, Option<String>>,
-    secret_files: HashSet<PathBuf>,
+/// Sources under `root` for catalog findings. No line is ever shown of a file that any of
+/// `findings` says holds a secret: a multi-line secret such as a key block spans lines no
+/// finding marks.
+pub fn catalog_sources<'f>(
+    root: &Path,
+    findings: impl IntoIterator<Item = &'f Finding>,
+) -> Sources {
+    let mut sources = Sources::new(root);
+    for f in findings.into_iter().filter(|f| f.redact) {
+        sources.hide_file(f.file.clone());
+    }
+    sources
 }
 
-impl<'a> Sources<'a> {
-    /// Sources under `root`. No line is ever shown of a file that any of `findings` says
-    /// holds a secret: a multi-line secret such as a key block spans lines no finding marks.
-    pub fn new<'f>(root: &'a Path, findings: impl IntoIterator<Item = &'f Finding>) -> Self {
-        Sources {
-            root,
-            files: HashMap::new(),
-            secret_files: findings
-                .into_iter()
-                .filter(|f| f.redact)
-                .map(|f| f.file.clone())
-                .collect(),
-        }
-    }
-
-    fn line(&mut self, file: &Path, line: u32) -> Option<String> {
-        if self.secret_files.contains(file) {
-            return None;
-        }
-        let root = self.root;
-        let text = self
-            .files
-            .entry(file.to_path_buf())
-            .or_insert_with(|| read_text(root, file, COMPOSE_MAX_BYTES).ok().flatten());
-        let line = platformctl_yaml::line_at(text.as_deref()?, line)?;
-        // Belt and braces: a line that looks like it holds a credential is never shown.
-        if !platformctl_secrets::scan_text(line).is_empty() {
-            return None;
-        }
-        Some(line.to_string())
-    }
-}
-
-/// Renders one finding.
-pub fn render(f: &Finding, sources: &mut Sources<'_>, st: &Style) -> String {
-    let mut out = String::new();
-    let head = match f.severity {
-        Severity::Error => st.red(&format!("error[{}]", f.code)),
-        Severity::Warning => st.yellow(&format!("warning[{}]", f.code)),
+/// A catalog finding as a diagnostic.
+pub fn catalog_diagnostic(f: &Finding) -> Diagnostic {
+    let level = match f.severity {
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
     };
-    let _ = writeln!(out, "{head}: {}", st.bold(&f.message));
-    let num = f.line.to_string();
-    let pad = " ".repeat(num.len());
-    let _ = writeln!(
-        out,
-        "{pad}{} {}:{}:{}",
-        st.blue("-->"),
-        f.file.display(),
-        f.line,
-        f.column
-    );
-    let hidden = sources.secret_files.contains(&f.file);
-    if hidden {
-        let _ = writeln!(
-            out,
-            "{pad} {} {}",
-            st.blue("|"),
-            st.dim("(source not shown: this file holds a secret)")
-        );
-    } else if let Some(text) = sources.line(&f.file, f.line)
-        && text.chars().count() <= 400
-    {
-        let col = usize::try_from(f.column.saturating_sub(1)).unwrap_or(0);
-        let shown = text.replace('\t', " ");
-        let rest = shown.chars().count().saturating_sub(col);
-        let width = usize::try_from(f.width).unwrap_or(1).clamp(1, rest.max(1));
-        let _ = writeln!(out, "{pad} {}", st.blue("|"));
-        let _ = writeln!(out, "{} {} {shown}", st.blue(&num), st.blue("|"));
-        let caret = "^".repeat(width);
-        let caret = match f.severity {
-            Severity::Error => st.red(&caret),
-            Severity::Warning => st.yellow(&caret),
-        };
-        let _ = writeln!(out, "{pad} {} {}{caret}", st.blue("|"), " ".repeat(col));
-    }
+    let mut d = Diagnostic::new(level, f.code.as_str(), f.message.as_str())
+        .at(f.file.clone(), Pos::new(f.line, f.column))
+        .width(f.width);
     if let Some(h) = &f.hint {
-        let _ = writeln!(out, "{pad} {} {h}", st.blue("= hint:"));
+        d = d.help(h.as_str());
+    }
+    d
+}
+
+/// Renders one catalog finding.
+pub fn render(f: &Finding, sources: &mut Sources, renderer: &Renderer) -> String {
+    renderer.render(&catalog_diagnostic(f), sources)
+}
+
+/// Workplan findings for people: each with its line and a caret under the word meant. Lines
+/// of a file with a C-13 (secret) finding are never shown.
+pub fn render_workplan_findings(
+    findings: &[platformctl_workplan::Finding],
+    renderer: &Renderer,
+) -> String {
+    // Workplan paths are as given on the command line (relative to the working folder).
+    let mut sources = Sources::new("");
+    for f in findings
+        .iter()
+        .filter(|f| f.code == platformctl_workplan::Code::C13)
+    {
+        sources.hide_file(f.file.clone());
+    }
+    let mut out = String::new();
+    for f in findings {
+        let mut d = Diagnostic::new(Level::Error, f.code.as_str(), f.message.as_str())
+            .at(f.file.clone(), Pos::new(f.line, f.column))
+            .shown_as(
+                crate::commands::workplan::shown(&f.file)
+                    .display()
+                    .to_string(),
+            )
+            .underline(Width::Word);
+        if let Some(h) = &f.hint {
+            d = d.help(h.as_str());
+        }
+        out.push_str(&renderer.render(&d, &mut sources));
+        out.push('\n');
     }
     out
 }

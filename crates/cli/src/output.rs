@@ -8,7 +8,7 @@ use platformctl_drift::doc::{ErrorDetail, ErrorDoc, FindingDoc};
 use serde::Serialize;
 
 use crate::cli::Cli;
-use crate::diag::{Sources, render};
+use crate::diag::{catalog_sources, render};
 use crate::style::Style;
 
 /// Exit code: success.
@@ -80,8 +80,9 @@ pub fn load(cli: &Cli, strict: bool) -> Result<Catalog, Fatal> {
         let f = match e {
             LoadError::Platform(f) | LoadError::Modules(f) => f,
         };
-        let mut sources = Sources::new(&root, [&f]);
-        let message = render(&f, &mut sources, &Style::new(cli.color));
+        // The message goes to stderr (and, stripped, into a JSON document).
+        let mut sources = catalog_sources(&root, [&f]);
+        let message = render(&f, &mut sources, &Style::stderr(cli.color).renderer());
         Fatal {
             message: format!("cannot load the platform at {}:\n{message}", root.display()),
             finding: Some(Box::new(f)),
@@ -97,7 +98,7 @@ pub fn fatal(schema: &str, json: bool, f: &Fatal, code: u8) -> u8 {
             schema: schema.to_string(),
             exit_code: code,
             error: ErrorDetail {
-                message: strip_ansi(&f.message),
+                message: platformctl_diagnostics::color::strip_ansi(&f.message),
                 finding: f.finding.as_deref().map(FindingDoc::from),
             },
         });
@@ -116,23 +117,6 @@ pub fn print_json<T: Serialize + ?Sized>(doc: &T) {
 pub fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            for c in chars.by_ref() {
-                if c == 'm' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// `path` (as given on the command line) relative to `root`, if it is inside it and exists.

@@ -1,8 +1,21 @@
-//! Colour for humans, never for machines.
+//! Colour for humans, never for machines: decided for the stream the text is written to
+//! (`platformctl_diagnostics::use_color`: `--color`, then `NO_COLOR`, `CLICOLOR_FORCE`,
+//! `CLICOLOR`, and whether *that* stream is a terminal).
 
-use std::io::IsTerminal;
+use anstyle::{AnsiColor, Effects};
+use platformctl_diagnostics::{Renderer, Stream, use_color};
 
 use crate::cli::ColorChoice;
+
+impl From<ColorChoice> for platformctl_diagnostics::ColorChoice {
+    fn from(c: ColorChoice) -> Self {
+        match c {
+            ColorChoice::Auto => platformctl_diagnostics::ColorChoice::Auto,
+            ColorChoice::Always => platformctl_diagnostics::ColorChoice::Always,
+            ColorChoice::Never => platformctl_diagnostics::ColorChoice::Never,
+        }
+    }
+}
 
 /// ANSI styling that is either on or off.
 #[derive(Clone, Copy, Debug)]
@@ -11,47 +24,58 @@ pub struct Style {
 }
 
 impl Style {
-    /// Decides from `--color`, `NO_COLOR` and whether stdout is a terminal.
+    /// For text written to stdout.
     pub fn new(choice: ColorChoice) -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let on = match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
-        };
-        Style { on }
+        Self::for_stream(choice, Stream::Stdout)
     }
 
-    fn paint(&self, code: &str, s: &str) -> String {
+    /// For text written to stderr.
+    pub fn stderr(choice: ColorChoice) -> Self {
+        Self::for_stream(choice, Stream::Stderr)
+    }
+
+    /// For text written to `stream`.
+    pub fn for_stream(choice: ColorChoice, stream: Stream) -> Self {
+        Style {
+            on: use_color(choice.into(), stream),
+        }
+    }
+
+    /// The diagnostics renderer with the same decision.
+    pub fn renderer(&self) -> Renderer {
+        Renderer::new(self.on)
+    }
+
+    fn paint(&self, style: anstyle::Style, s: &str) -> String {
         if self.on {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{}{s}{}", style.render(), style.render_reset())
         } else {
             s.to_string()
         }
     }
 
+    fn strong(color: AnsiColor) -> anstyle::Style {
+        color.on_default().effects(Effects::BOLD)
+    }
+
     /// Errors.
     pub fn red(&self, s: &str) -> String {
-        self.paint("1;31", s)
+        self.paint(Self::strong(AnsiColor::Red), s)
     }
     /// Warnings.
     pub fn yellow(&self, s: &str) -> String {
-        self.paint("1;33", s)
+        self.paint(Self::strong(AnsiColor::Yellow), s)
     }
     /// Good news.
     pub fn green(&self, s: &str) -> String {
-        self.paint("1;32", s)
-    }
-    /// Gutters and locations.
-    pub fn blue(&self, s: &str) -> String {
-        self.paint("1;34", s)
+        self.paint(Self::strong(AnsiColor::Green), s)
     }
     /// Emphasis.
     pub fn bold(&self, s: &str) -> String {
-        self.paint("1", s)
+        self.paint(anstyle::Style::new().effects(Effects::BOLD), s)
     }
     /// Less important.
     pub fn dim(&self, s: &str) -> String {
-        self.paint("2", s)
+        self.paint(anstyle::Style::new().effects(Effects::DIMMED), s)
     }
 }

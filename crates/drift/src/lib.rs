@@ -375,7 +375,7 @@ pub fn module<'a>(catalog: &'a Catalog, name: &str) -> Result<&'a Module, Select
         let known: Vec<&str> = catalog.modules.iter().map(|m| m.dir.as_str()).collect();
         SelectError::UnknownModule {
             name: name.to_string(),
-            suggestion: platformctl_catalog::schema::closest(name, &known).map(str::to_string),
+            suggestion: platformctl_diagnostics::did_you_mean(name, &known).map(str::to_string),
         }
     })
 }

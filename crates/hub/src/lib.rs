@@ -36,7 +36,6 @@
 mod check;
 mod checkpoint;
 pub mod fault;
-mod fsutil;
 mod human;
 mod model;
 mod reconcile;

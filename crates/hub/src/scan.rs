@@ -2,9 +2,9 @@
 //! either taken or skipped with its reason (a malformed workplan never blocks the others).
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use platformctl_diagnostics::{Bom, ReadError, read_text};
 use platformctl_workplan::{
     Code, Finding, Loc, MAX_FILE_BYTES, Workplan, load_file, parse, sort_findings, workplan_files,
 };
@@ -152,31 +152,22 @@ pub fn scan(repos: &[Repo]) -> Result<Scan, HubError> {
 
 /// Reads one file: (workplan, parse findings, text, I/O error).
 fn read_one(path: &Path) -> (Workplan, Vec<Finding>, Option<String>, Option<String>) {
-    let io_err = |e: std::io::Error| {
-        (
-            Workplan::empty(path.to_path_buf()),
-            Vec::new(),
-            None,
-            Some(format!("{}: cannot read: {e}", path.display())),
-        )
-    };
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => return io_err(e),
-    };
-    let mut bytes = Vec::new();
-    if let Err(e) = file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
-        return io_err(e);
-    }
-    if bytes.len() as u64 <= MAX_FILE_BYTES
-        && let Ok(text) = String::from_utf8(bytes)
-    {
-        let (wp, findings) = parse(&text, path);
-        return (wp, findings, Some(text), None);
-    }
-    // Too large or not UTF-8: the workplan crate words the finding.
-    match load_file(path) {
-        Ok((wp, findings)) => (wp, findings, None, None),
+    // The BOM is kept: ids are written back by byte offsets into the file as it is.
+    match read_text(path, MAX_FILE_BYTES, Bom::Keep) {
+        Ok(text) => {
+            let (wp, findings) = parse(&text, path);
+            (wp, findings, Some(text), None)
+        }
+        // Too large or not text: the workplan crate words the finding.
+        Err(ReadError::TooLarge { .. } | ReadError::NotText { .. }) => match load_file(path) {
+            Ok((wp, findings)) => (wp, findings, None, None),
+            Err(e) => (
+                Workplan::empty(path.to_path_buf()),
+                Vec::new(),
+                None,
+                Some(e.to_string()),
+            ),
+        },
         Err(e) => (
             Workplan::empty(path.to_path_buf()),
             Vec::new(),

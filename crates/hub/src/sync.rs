@@ -22,12 +22,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use platformctl_diagnostics::{remove_stale_temp_files, write_atomic};
 use platformctl_workplan::{apply_edits, id_edit};
 use serde::Serialize;
 
 use crate::HubError;
 use crate::fault;
-use crate::fsutil::{remove_stale_tmp, replace_file};
 use crate::reconcile::{Options, Reconciliation, reconcile};
 use crate::scan::{Repo, Scan, scan};
 use crate::store::Store;
@@ -93,7 +93,7 @@ pub fn sync(
     let mut report: Option<SyncReport> = None;
     store.write_locked(&mut |state| {
         for r in repos {
-            remove_stale_tmp(&r.root.join("workplans"));
+            remove_stale_temp_files(&r.root.join("workplans"));
         }
         let scan = scan(repos)?;
         let rec = reconcile(&state, &scan, &ropts);
@@ -161,7 +161,7 @@ fn write_ids(scan: &Scan, rec: &Reconciliation) -> (Vec<FileWrite>, Vec<String>)
             continue;
         }
         let text = apply_edits(source, &edits);
-        match replace_file(&f.path, &text) {
+        match write_atomic(&f.path, text.as_bytes()) {
             Ok(()) => {
                 written.push(FileWrite {
                     file: f.path.clone(),

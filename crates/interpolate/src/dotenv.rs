@@ -236,11 +236,10 @@ impl Parser<'_> {
     }
 
     fn error(&self, offset: usize, key: Option<&str>, kind: DotenvErrorKind) -> DotenvError {
-        let before = &self.src[..offset];
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let pos = platformctl_diagnostics::LineIndex::new(self.src).pos(offset);
         DotenvError {
-            line: before.bytes().filter(|&b| b == b'\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
+            line: pos.line as usize,
+            column: pos.col as usize,
             key: key.map(str::to_owned),
             kind,
         }

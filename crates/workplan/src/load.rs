@@ -1,10 +1,9 @@
 //! Reading workplan files and folders: bounded, and classified so that only I/O is an error.
 
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use platformctl_yaml::decode_utf8;
+use platformctl_diagnostics::{Bom, ReadError, read_text};
 
 use crate::finding::{Code, Finding};
 use crate::model::{Loc, Workplan};
@@ -116,43 +115,30 @@ pub fn workplan_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 /// Reads and parses one file. Content problems (not UTF-8, too large) are C-01 findings on
 /// an empty workplan; only I/O is an error.
 pub fn load_file(path: &Path) -> Result<(Workplan, Vec<Finding>), Error> {
-    let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
-    if !meta.is_file() {
-        return Err(Error::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other("not a regular file"),
-        });
-    }
     let mut wp = Workplan::empty(path.to_path_buf());
-    if meta.len() > MAX_FILE_BYTES {
-        let f = too_large(path, meta.len());
-        return Ok((wp, vec![f]));
-    }
-    let file = std::fs::File::open(path).map_err(|e| io(path, e))?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| io(path, e))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        let f = too_large(path, bytes.len() as u64);
-        return Ok((wp, vec![f]));
-    }
-    if let Err(e) = decode_utf8(&bytes) {
-        let f = Finding::new(
-            Code::C01,
-            path,
-            Loc::new(e.pos.line, e.pos.col),
-            format!("the file cannot be read as a workplan: {}", e.message),
-        )
-        .hint("save the workplan as UTF-8 text");
-        wp.source_len = bytes.len();
-        return Ok((wp, vec![f]));
-    }
-    // decode_utf8 strips a BOM; keep the text as it is so byte offsets index the file.
-    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-    })?;
+    // The BOM is kept so byte offsets index the file (hub sync writes ids back by offset).
+    let text = match read_text(path, MAX_FILE_BYTES, Bom::Keep) {
+        Ok(text) => text,
+        Err(ReadError::TooLarge { len, .. }) => return Ok((wp, vec![too_large(path, len)])),
+        Err(ReadError::NotText { error, len, .. }) => {
+            let f = Finding::new(
+                Code::C01,
+                path,
+                Loc::from(error.pos),
+                format!("the file cannot be read as a workplan: {}", error.message),
+            )
+            .hint("save the workplan as UTF-8 text");
+            wp.source_len = len;
+            return Ok((wp, vec![f]));
+        }
+        Err(ReadError::NotFound { .. }) => return Err(Error::NotFound(path.to_path_buf())),
+        Err(e) => {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source: e.into_io(),
+            });
+        }
+    };
     let (mut wp, findings) = parse(&text, path);
     if wp.repo.is_none() {
         wp.repo = path.canonicalize().ok().and_then(|c| repo_of(&c));

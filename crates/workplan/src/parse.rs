@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use platformctl_diagnostics::{LineIndex, did_you_mean};
 use platformctl_yaml::{Limits, Node, Pos, Value};
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
@@ -11,7 +12,7 @@ use crate::model::{
     WorkplanStatus,
 };
 use crate::secrets;
-use crate::text::{LineIndex, closest, is_date, is_valid_id, lines_in};
+use crate::text::{is_date, is_valid_id, lines_in};
 
 /// Bounds for the YAML of frontmatter and task blocks: both are small, flat mappings.
 pub(crate) fn yaml_limits() -> Limits {
@@ -388,7 +389,7 @@ impl<'a> P<'a> {
                     if level == HeadingLevel::H2
                         && let Some(title) = title
                     {
-                        let loc = self.idx.loc(rs);
+                        let loc = Loc::from(self.idx.pos(rs));
                         tasks.push(TaskDraft {
                             heading: title,
                             heading_line: loc.line,
@@ -766,7 +767,7 @@ impl<'n> Fields<'_, '_, 'n> {
         let typo = self.root.as_map().and_then(|m| {
             m.iter().find_map(|(k, _)| {
                 let k = k.as_scalar()?.text.as_str();
-                (!self.known.contains(&k) && closest(k, &[key]).is_some())
+                (!self.known.contains(&k) && did_you_mean(k, &[key]).is_some())
                     .then(|| (k.to_string(), yaml_loc(&self.block, self.root.pos)))
             })
         });
@@ -800,7 +801,7 @@ impl<'n> Fields<'_, '_, 'n> {
             .p
             .push(code, loc, format!("unknown {key} `{}`", shorten(value)));
         let words: Vec<&str> = allowed.split(" | ").collect();
-        let suggestion = alias.or_else(|| closest(value, &words));
+        let suggestion = alias.or_else(|| did_you_mean(value, &words));
         f.hint = Some(match suggestion {
             Some(s) => format!("did you mean `{s}`? allowed: {allowed}"),
             None => format!("allowed: {allowed}"),

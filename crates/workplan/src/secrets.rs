@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use platformctl_diagnostics::LineIndex;
 use platformctl_secrets::{SecretHit, scan_pair, scan_text, scan_value};
 use platformctl_yaml::{Node, Style, Value};
 
 use crate::finding::{Code, Finding};
 use crate::model::{ByteSpan, Loc};
-use crate::text::LineIndex;
 
 const HINT: &str = "remove it and rotate the credential (git history keeps it); write where \
                     it is kept instead: a secret's name, a vault path, an env variable name";
@@ -28,7 +28,7 @@ pub(crate) fn scan(
         walk(root, "", *first_line, 0, &mut by_line);
     }
     for hit in scan_text(text) {
-        let loc = idx.loc(hit.offset);
+        let loc = Loc::from(idx.pos(hit.offset));
         by_line
             .entry(loc.line)
             .or_insert_with(|| (loc, hit.kind.describe()));

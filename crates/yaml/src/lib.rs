@@ -33,9 +33,10 @@
 
 mod build;
 mod node;
-mod text;
 pub mod words;
 
 pub use build::{Error, ErrorKind, Limits, parse};
-pub use node::{Map, Node, Pos, Scalar, ScalarKind, Style, Value};
-pub use text::{DecodeError, decode_utf8, line_at};
+pub use node::{Map, Node, Scalar, ScalarKind, Style, Value};
+/// Positions, and decoding bytes into text, are the workspace's one diagnostics foundation
+/// (`platformctl-diagnostics`); re-exported so YAML users need not name it.
+pub use platformctl_diagnostics::{DecodeError, Pos, decode_utf8};

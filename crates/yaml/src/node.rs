@@ -1,28 +1,6 @@
 //! The positioned tree.
 
-use std::fmt;
-
-/// A place in a source text: 1-based line and 1-based column (in characters).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Pos {
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column, counted in characters.
-    pub col: u32,
-}
-
-impl Pos {
-    /// A position from 1-based line and column.
-    pub const fn new(line: u32, col: u32) -> Self {
-        Pos { line, col }
-    }
-}
-
-impl fmt::Display for Pos {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.col)
-    }
-}
+pub use platformctl_diagnostics::Pos;
 
 /// How a scalar was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

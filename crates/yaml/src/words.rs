@@ -1,5 +1,5 @@
 //! Checks on the words YAML documents hold, shared by every document checker (manifests,
-//! workplans): calendar dates and "did you mean" distances.
+//! workplans): calendar dates. ("Did you mean" is `platformctl_diagnostics::did_you_mean`.)
 
 /// `YYYY-MM-DD` with a real month and day (leap years included).
 pub fn is_date(s: &str) -> bool {
@@ -29,24 +29,6 @@ pub fn is_date(s: &str) -> bool {
     (1..=days).contains(&d)
 }
 
-/// Levenshtein distance in characters, for "did you mean" hints. Callers bound the input
-/// length (it is quadratic).
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,13 +42,5 @@ mod tests {
         assert!(!is_date("2026-5-20"));
         assert!(!is_date("06/01/2026"));
         assert!(!is_date("2026-0é-01"));
-    }
-
-    #[test]
-    fn distances() {
-        assert_eq!(edit_distance("runing", "running"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("stauts", "status"), 2);
-        assert_eq!(edit_distance("same", "same"), 0);
     }
 }

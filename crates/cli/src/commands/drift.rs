@@ -132,9 +132,8 @@ fn write_plan(out: &Path, module: &str, doc: &PlanDoc) -> Result<PathBuf, String
         out.to_path_buf()
     };
     let text = serde_json::to_string_pretty(doc).unwrap_or_default() + "\n";
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("--out {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("--out {}: {e}", path.display()))?;
+    platformctl_diagnostics::write_atomic(&path, text.as_bytes())
+        .map_err(|e| format!("--out {}: {e}", path.display()))?;
     Ok(path)
 }
 

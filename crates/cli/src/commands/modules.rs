@@ -6,7 +6,7 @@ use platformctl_catalog::{Catalog, Module, Severity};
 use serde_json::json;
 
 use crate::cli::{Cli, ModulesCommand};
-use crate::diag::{Sources, render};
+use crate::diag::{catalog_sources, render};
 use crate::output::{self, ERROR, Fatal, OK};
 use crate::style::Style;
 
@@ -152,7 +152,7 @@ fn list(catalog: &Catalog, json: bool, schema: &str, st: &Style) -> u8 {
 fn show(catalog: &Catalog, name: &str, json: bool, schema: &str, st: &Style) -> u8 {
     let Some(lm) = catalog.modules.iter().find(|m| m.dir == name) else {
         let known: Vec<&str> = catalog.modules.iter().map(|m| m.dir.as_str()).collect();
-        let hint = platformctl_catalog::schema::closest(name, &known)
+        let hint = platformctl_diagnostics::did_you_mean(name, &known)
             .map(|c| format!("; did you mean `{c}`?"))
             .unwrap_or_default();
         return output::fatal(
@@ -188,9 +188,9 @@ fn show(catalog: &Catalog, name: &str, json: bool, schema: &str, st: &Style) -> 
     let mut out = String::new();
     let Some(m) = m else {
         let _ = writeln!(out, "{} (manifest does not parse)\n", st.bold(&lm.dir));
-        let mut sources = Sources::new(&catalog.root, &catalog.findings);
+        let mut sources = catalog_sources(&catalog.root, &catalog.findings);
         for f in &findings {
-            out.push_str(&render(f, &mut sources, st));
+            out.push_str(&render(f, &mut sources, &st.renderer()));
         }
         output::print(&out);
         return OK;
@@ -289,9 +289,9 @@ fn show(catalog: &Catalog, name: &str, json: bool, schema: &str, st: &Style) -> 
     );
     if !findings.is_empty() {
         let _ = writeln!(out, "\n{}", st.bold("Findings"));
-        let mut sources = Sources::new(&catalog.root, &catalog.findings);
+        let mut sources = catalog_sources(&catalog.root, &catalog.findings);
         for f in &findings {
-            out.push_str(&render(f, &mut sources, st));
+            out.push_str(&render(f, &mut sources, &st.renderer()));
         }
     }
     output::print(&out);

@@ -6,7 +6,7 @@ use platformctl_catalog::{Catalog, Finding, Severity};
 use serde_json::json;
 
 use crate::cli::{Cli, ValidateArgs};
-use crate::diag::{Sources, render};
+use crate::diag::{catalog_sources, render};
 use crate::output::{self, ERROR, Fatal, OK};
 use crate::style::Style;
 
@@ -69,10 +69,10 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> u8 {
         }));
     } else {
         let st = Style::new(cli.color);
-        let mut sources = Sources::new(&catalog.root, &catalog.findings);
+        let mut sources = catalog_sources(&catalog.root, &catalog.findings);
         let mut text = String::new();
         for f in &findings {
-            text.push_str(&render(f, &mut sources, &st));
+            text.push_str(&render(f, &mut sources, &st.renderer()));
             text.push('\n');
         }
         let verdict = if code == OK {

@@ -1,12 +1,12 @@
 //! `platformctl workplan status|lint [PATH…] [--json]` (SPEC §8).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use platformctl_workplan::{
-    Code, Counts, Finding, StatusRow, Workplan, WorkplanStatus, format_counts, format_status_table,
-    lint, load_paths, status_table,
+    Counts, Finding, StatusRow, Workplan, WorkplanStatus, format_counts, format_status_table, lint,
+    load_paths, status_table,
 };
 use serde_json::{Value, json};
 
@@ -140,7 +140,7 @@ fn status(cli: &Cli, args: &WorkplanArgs) -> u8 {
         }));
         return OK;
     }
-    let st = Style::new(cli.color);
+    let st = Style::stderr(cli.color);
     let mut text = format_status_table(&rows);
     let _ = writeln!(
         text,
@@ -252,70 +252,7 @@ pub fn summary_counts(findings: &[Finding]) -> String {
     )
 }
 
-/// Findings for people: header, location, the line with a caret, the hint. Lines of a file
-/// with a C-13 finding are never shown, nor any line that looks like it holds a credential.
+/// Findings for people (see [`crate::diag::render_workplan_findings`]).
 pub fn render_findings(findings: &[Finding], st: &Style) -> String {
-    let secret_files: HashSet<&Path> = findings
-        .iter()
-        .filter(|f| f.code == Code::C13)
-        .map(|f| f.file.as_path())
-        .collect();
-    let mut texts: HashMap<&Path, Option<String>> = HashMap::new();
-    let mut out = String::new();
-    for f in findings {
-        let _ = writeln!(
-            out,
-            "{}: {}",
-            st.red(&format!("error[{}]", f.code)),
-            st.bold(&f.message)
-        );
-        let num = f.line.to_string();
-        let pad = " ".repeat(num.len());
-        let _ = writeln!(
-            out,
-            "{pad}{} {}:{}:{}",
-            st.blue("-->"),
-            shown(&f.file).display(),
-            f.line,
-            f.column
-        );
-        if secret_files.contains(f.file.as_path()) {
-            let _ = writeln!(
-                out,
-                "{pad} {} {}",
-                st.blue("|"),
-                st.dim("(source not shown: this file holds a secret)")
-            );
-        } else if let Some(line) = texts
-            .entry(f.file.as_path())
-            .or_insert_with(|| std::fs::read_to_string(&f.file).ok())
-            .as_deref()
-            .and_then(|t| platformctl_yaml::line_at(t.trim_start_matches('\u{feff}'), f.line))
-            .filter(|l| l.chars().count() <= 400)
-            .filter(|l| platformctl_secrets::scan_text(l).is_empty())
-        {
-            let shown_line = line.replace('\t', " ");
-            let col = usize::try_from(f.column.saturating_sub(1)).unwrap_or(0);
-            let rest: String = shown_line.chars().skip(col).collect();
-            let width = rest
-                .chars()
-                .take_while(|c| !c.is_whitespace())
-                .count()
-                .max(1);
-            let _ = writeln!(out, "{pad} {}", st.blue("|"));
-            let _ = writeln!(out, "{} {} {shown_line}", st.blue(&num), st.blue("|"));
-            let _ = writeln!(
-                out,
-                "{pad} {} {}{}",
-                st.blue("|"),
-                " ".repeat(col),
-                st.red(&"^".repeat(width))
-            );
-        }
-        if let Some(h) = &f.hint {
-            let _ = writeln!(out, "{pad} {} {h}", st.blue("= hint:"));
-        }
-        out.push('\n');
-    }
-    out
+    crate::diag::render_workplan_findings(findings, &st.renderer())
 }
