@@ -397,6 +397,20 @@ fn no_crate_depends_on_a_crate_that_depends_on_it_back() {
     );
 }
 
+/// `compare` is pure: it reads the module model, not the loader that fills it.
+#[test]
+fn compare_depends_on_the_model_not_the_loader() {
+    let path = workspace_root().join("crates/compare/Cargo.toml");
+    let manifest: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+    let deps = manifest["dependencies"].as_table().unwrap();
+    assert!(deps.contains_key("platformctl-model"));
+    assert!(
+        !deps.contains_key("platformctl-catalog"),
+        "{}",
+        path.display()
+    );
+}
+
 /// The checker itself finds a cycle when there is one.
 #[test]
 fn the_checker_sees_a_planted_cycle() {

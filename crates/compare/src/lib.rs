@@ -98,9 +98,9 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use platformctl_catalog::{DesiredState, Module};
 use platformctl_evidence::{Container, ContainerState, Health, HostEvidence, Image, short};
 use platformctl_imageref::ImageRef;
+use platformctl_model::{DesiredState, Module};
 use serde::Serialize;
 
 /// The `field` names of [`Change`]s.
