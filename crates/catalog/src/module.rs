@@ -277,7 +277,10 @@ fn extract(tree: &Node, dir: &str, file: &Path) -> Module {
             _ => DesiredState::Running,
         },
         image_observed: rt("image_observed"),
-        image_observed_at: rt("image_observed_at"),
+        image_observed_at: rt("image_observed_at").and_then(|s| {
+            let date = platformctl_yaml::words::parse_date(&s.value)?;
+            Some(Spanned::new(date, s.pos, s.width))
+        }),
         image_digest_pinned_in_compose: s(
             tree,
             &["spec", "runtime", "image_digest_pinned_in_compose"],

@@ -113,7 +113,8 @@ pub struct Runtime {
     /// The audit snapshot of the image production ran.
     pub image_observed: Option<Spanned<String>>,
     /// When that snapshot was taken.
-    pub image_observed_at: Option<Spanned<String>>,
+    /// (A calendar date; a value that is not one is a finding and leaves this `None`.)
+    pub image_observed_at: Option<Spanned<jiff::civil::Date>>,
     /// Whether compose pins the image by digest.
     pub image_digest_pinned_in_compose: Option<Spanned<bool>>,
 }

@@ -249,10 +249,10 @@ pub struct Workplan {
     pub planning_priority: Option<Priority>,
     /// `planning_order` (lower first).
     pub planning_order: Option<i64>,
-    /// `created` (`YYYY-MM-DD`).
-    pub created: Option<String>,
-    /// `updated` (`YYYY-MM-DD`).
-    pub updated: Option<String>,
+    /// `created` (`YYYY-MM-DD`; serialised in that form).
+    pub created: Option<jiff::civil::Date>,
+    /// `updated` (`YYYY-MM-DD`; serialised in that form).
+    pub updated: Option<jiff::civil::Date>,
     /// `state_hub_workstream_id`, once hub sync has registered the workplan.
     pub state_hub_workstream_id: Option<String>,
     /// The `## Task:` sections, in file order.

@@ -4,7 +4,9 @@ use platformctl_yaml::words::edit_distance as distance;
 
 use crate::model::Loc;
 
+#[cfg(test)]
 pub(crate) use platformctl_yaml::words::is_date;
+pub(crate) use platformctl_yaml::words::parse_date;
 
 /// Byte offsets of a text to 1-based lines and columns (characters; a leading BOM does not
 /// count as a column).
