@@ -111,3 +111,21 @@ fn sync_then_check_is_clean_and_ids_are_written_byte_for_byte() {
     assert_eq!(st.tasks[0].notes, "notes");
     assert!(check(hub.as_mut(), &repos).unwrap().findings.is_empty());
 }
+
+/// A PostgreSQL password never shows, in either form: `p%40ss` as written or `p@ss` as the
+/// client decodes it (the port is closed, so the connection fails at once).
+#[test]
+fn a_postgres_password_never_shows_in_a_connection_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = HubUrl::parse(&format!(
+        "postgres://hub:p%40ss@127.0.0.1:{port}/hub?connect_timeout=5"
+    ))
+    .unwrap();
+    let e = open(&url).err().expect("nothing listens").to_string();
+    assert!(e.contains(&format!("hub:***@127.0.0.1:{port}/hub")), "{e}");
+    assert!(!e.contains("p@ss") && !e.contains("p%40ss"), "{e}");
+}

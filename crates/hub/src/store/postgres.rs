@@ -1,10 +1,9 @@
 //! The shared backend: PostgreSQL over the synchronous `postgres` client (no TLS: reach a
 //! remote hub over a tunnel or a private network).
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use postgres::{Client, Config, NoTls, Transaction};
+use postgres::{Client, NoTls, Transaction};
 
 use super::{HistoryQuery, MIGRATIONS, Store};
 use crate::HubError;
@@ -105,15 +104,11 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects (10 s connect timeout unless the URL sets one) and migrates.
     pub fn open(url: HubUrl) -> Result<PostgresStore, HubError> {
-        let HubUrl::Postgres(text) = &url else {
+        let HubUrl::Postgres(pg) = &url else {
             return Err(HubError::Url("not a postgres:// URL".into()));
         };
-        let scrub = |m: String| match url.secret() {
-            Some(s) => m.replace(&s, "***"),
-            None => m,
-        };
-        let mut config = Config::from_str(text)
-            .map_err(|e| HubError::Url(scrub(format!("{}: {e}", url.redacted()))))?;
+        let scrub = |m: String| url.scrub(m);
+        let mut config = pg.config().clone();
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -166,10 +161,7 @@ impl PostgresStore {
         })();
         res.map_err(|e| {
             let m = format!("postgres: migrating {}: {}", url.redacted(), full(&e));
-            HubError::Store(match url.secret() {
-                Some(s) => m.replace(&s, "***"),
-                None => m,
-            })
+            HubError::Store(url.scrub(m))
         })?;
         let newest: Option<i64> = self
             .client
@@ -189,10 +181,7 @@ impl PostgresStore {
 
 fn store_err(url: &HubUrl, e: &postgres::Error) -> HubError {
     let m = format!("postgres: {}", full(e));
-    HubError::Store(match url.secret() {
-        Some(s) => m.replace(&s, "***"),
-        None => m,
-    })
+    HubError::Store(url.scrub(m))
 }
 
 /// The error with its database detail (`postgres::Error`'s Display alone says only "db error").
