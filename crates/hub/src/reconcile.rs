@@ -19,8 +19,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use platformctl_workplan::{IdTarget, Task, Workplan};
+use platformctl_workplan::{IdTarget, Task, TaskStatus, Workplan, WorkplanStatus};
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::model::{Entity, HistoryRow, HubState, TaskRow, WorkstreamRow, Writes};
 use crate::scan::{Scan, ScannedFile};
@@ -70,7 +71,7 @@ pub struct EntityChange {
     /// What happens.
     pub action: Action,
     /// The row's id.
-    pub id: String,
+    pub id: Uuid,
     /// `OPS-WP-0007` or `OPS-WP-0007-T01`.
     pub key: String,
     /// The repo.
@@ -95,7 +96,7 @@ pub struct IdWrite {
     /// Where in the file.
     pub target: IdTarget,
     /// The id.
-    pub id: String,
+    pub id: Uuid,
     /// The workplan's or task's key.
     pub key: String,
     /// Line of the key.
@@ -111,7 +112,7 @@ pub struct Orphan {
     /// Workstream or task.
     pub entity: Entity,
     /// The row's id.
-    pub id: String,
+    pub id: Uuid,
     /// Its key.
     pub key: String,
     /// Its repo.
@@ -153,9 +154,14 @@ impl Reconciliation {
     }
 }
 
-/// A fresh id.
-pub fn new_id() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string()
+/// A fresh id (UUID v4).
+pub fn new_id() -> Uuid {
+    Uuid::new_v4()
+}
+
+/// An id a file carries (`scan` has normalised it; anything else is no id).
+fn carried(id: Option<&String>) -> Option<Uuid> {
+    Uuid::parse_str(id?).ok()
 }
 
 fn diff<T: PartialEq + ToString>(
@@ -178,7 +184,7 @@ fn diff<T: PartialEq + ToString>(
 fn history(
     opts: &Options,
     entity: Entity,
-    id: &str,
+    id: Uuid,
     key: &str,
     fields: &[FieldChange],
     created: Option<&str>,
@@ -188,7 +194,7 @@ fn history(
         at: opts.now.clone(),
         actor: opts.actor.clone(),
         entity,
-        entity_id: id.to_string(),
+        entity_id: id,
         entity_key: key.to_string(),
         field: field.to_string(),
         old,
@@ -205,12 +211,12 @@ fn history(
 }
 
 struct Index<'a> {
-    ws_by_id: HashMap<&'a str, &'a WorkstreamRow>,
+    ws_by_id: HashMap<Uuid, &'a WorkstreamRow>,
     ws_by_key: HashMap<(&'a str, &'a str), Vec<&'a WorkstreamRow>>,
-    task_by_id: HashMap<&'a str, &'a TaskRow>,
-    tasks_of: HashMap<&'a str, Vec<&'a TaskRow>>,
-    carried_ws: HashSet<String>,
-    carried_tasks: HashSet<String>,
+    task_by_id: HashMap<Uuid, &'a TaskRow>,
+    tasks_of: HashMap<Uuid, Vec<&'a TaskRow>>,
+    carried_ws: HashSet<Uuid>,
+    carried_tasks: HashSet<Uuid>,
 }
 
 impl<'a> Index<'a> {
@@ -222,28 +228,25 @@ impl<'a> Index<'a> {
                 .or_default()
                 .push(w);
         }
-        let mut tasks_of: HashMap<&str, Vec<&TaskRow>> = HashMap::new();
+        let mut tasks_of: HashMap<Uuid, Vec<&TaskRow>> = HashMap::new();
         for t in &hub.tasks {
-            tasks_of
-                .entry(t.workstream_id.as_str())
-                .or_default()
-                .push(t);
+            tasks_of.entry(t.workstream_id).or_default().push(t);
         }
         Index {
-            ws_by_id: hub.workstreams.iter().map(|w| (w.id.as_str(), w)).collect(),
+            ws_by_id: hub.workstreams.iter().map(|w| (w.id, w)).collect(),
             ws_by_key,
-            task_by_id: hub.tasks.iter().map(|t| (t.id.as_str(), t)).collect(),
+            task_by_id: hub.tasks.iter().map(|t| (t.id, t)).collect(),
             tasks_of,
             carried_ws: scan
                 .files
                 .iter()
-                .filter_map(|f| f.workplan.state_hub_workstream_id.clone())
+                .filter_map(|f| carried(f.workplan.state_hub_workstream_id.as_ref()))
                 .collect(),
             carried_tasks: scan
                 .files
                 .iter()
                 .flat_map(|f| f.workplan.tasks.iter())
-                .filter_map(|t| t.state_hub_task_id.clone())
+                .filter_map(|t| carried(t.state_hub_task_id.as_ref()))
                 .collect(),
         }
     }
@@ -254,7 +257,7 @@ impl<'a> Index<'a> {
         &self,
         repo: &str,
         key: &str,
-        claimed: &HashSet<String>,
+        claimed: &HashSet<Uuid>,
     ) -> Option<&'a WorkstreamRow> {
         let rows = self.ws_by_key.get(&(repo, key))?;
         rows.iter()
@@ -268,12 +271,12 @@ impl<'a> Index<'a> {
 
     fn task_by_key(
         &self,
-        ws: &str,
+        ws: Uuid,
         key: &str,
-        claimed: &HashSet<String>,
-        local: &HashSet<String>,
+        claimed: &HashSet<Uuid>,
+        local: &HashSet<Uuid>,
     ) -> Option<&'a TaskRow> {
-        let rows = self.tasks_of.get(ws)?;
+        let rows = self.tasks_of.get(&ws)?;
         rows.iter()
             .filter(|t| {
                 t.task_key == key
@@ -290,8 +293,8 @@ impl<'a> Index<'a> {
 
     /// The hub workstream a (skipped) file stands for, if any.
     fn ws_for(&self, wp: &Workplan, repo: &str) -> Option<&'a WorkstreamRow> {
-        if let Some(id) = &wp.state_hub_workstream_id {
-            return self.ws_by_id.get(id.as_str()).copied();
+        if let Some(id) = carried(wp.state_hub_workstream_id.as_ref()) {
+            return self.ws_by_id.get(&id).copied();
         }
         let key = wp.id.as_deref()?;
         self.ws_by_key.get(&(repo, key))?.first().copied()
@@ -315,7 +318,7 @@ pub fn reconcile(hub: &HubState, scan: &Scan, opts: &Options) -> Reconciliation 
 /// The row a workplan file stands for.
 struct WorkstreamMatch<'a> {
     /// The row's id (carried, matched by key, or new).
-    id: String,
+    id: Uuid,
     /// The hub's row, when it has one.
     row: Option<&'a WorkstreamRow>,
     /// The file carries the id.
@@ -328,8 +331,10 @@ struct TaskMatch<'a, 'f> {
     index: usize,
     /// The task block.
     task: &'f Task,
+    /// Its status.
+    status: TaskStatus,
     /// The row's id (carried, matched by key, or new).
-    id: String,
+    id: Uuid,
     /// The hub's row, when it has one.
     row: Option<&'a TaskRow>,
     /// The file carries the id.
@@ -352,13 +357,13 @@ struct Reconciler<'a> {
     ix: Index<'a>,
     rec: Reconciliation,
     /// Ids taken by a file so far.
-    claimed_ws: HashSet<String>,
-    claimed_tasks: HashSet<String>,
+    claimed_ws: HashSet<Uuid>,
+    claimed_tasks: HashSet<Uuid>,
     /// Ids some file accounts for (taken or skipped): not orphans.
-    seen_ws: HashSet<String>,
-    seen_tasks: HashSet<String>,
+    seen_ws: HashSet<Uuid>,
+    seen_tasks: HashSet<Uuid>,
     /// The file (as shown) of each workstream taken.
-    ws_files: HashMap<String, PathBuf>,
+    ws_files: HashMap<Uuid, PathBuf>,
 }
 
 impl<'a> Reconciler<'a> {
@@ -381,14 +386,14 @@ impl<'a> Reconciler<'a> {
     fn skip(&mut self, fi: usize, why: String, wp: &Workplan, repo: &str) {
         self.rec.skipped.push((fi, why));
         if let Some(w) = self.ix.ws_for(wp, repo) {
-            self.seen_ws.insert(w.id.clone());
-            for t in self.ix.tasks_of.get(w.id.as_str()).into_iter().flatten() {
-                self.seen_tasks.insert(t.id.clone());
+            self.seen_ws.insert(w.id);
+            for t in self.ix.tasks_of.get(&w.id).into_iter().flatten() {
+                self.seen_tasks.insert(t.id);
             }
         }
         for t in &wp.tasks {
-            if let Some(id) = &t.state_hub_task_id {
-                self.seen_tasks.insert(id.clone());
+            if let Some(id) = carried(t.state_hub_task_id.as_ref()) {
+                self.seen_tasks.insert(id);
             }
         }
     }
@@ -405,23 +410,26 @@ impl<'a> Reconciler<'a> {
             self.rec.skipped.push((fi, "the workplan has no id".into()));
             return;
         };
+        let Some(status) = wp.status else {
+            return self.skip(fi, "the workplan has no status".into(), wp, repo);
+        };
         let ws = match self.match_workstream(wp, repo, &key) {
             Ok(ws) => ws,
             Err(why) => return self.skip(fi, why, wp, repo),
         };
         // The tasks are resolved before anything is recorded for this file.
-        let tasks = match self.match_tasks(wp, &ws.id) {
+        let tasks = match self.match_tasks(wp, ws.id) {
             Ok(tasks) => tasks,
             Err(why) => return self.skip(fi, why, wp, repo),
         };
-        self.claimed_ws.insert(ws.id.clone());
-        self.seen_ws.insert(ws.id.clone());
-        self.ws_files.insert(ws.id.clone(), f.path.clone());
+        self.claimed_ws.insert(ws.id);
+        self.seen_ws.insert(ws.id);
+        self.ws_files.insert(ws.id, f.path.clone());
         self.rec.workstreams += 1;
         self.rec.tasks += tasks.len();
-        self.record_workstream(fi, f, repo, &key, &ws);
+        self.record_workstream(fi, f, repo, &key, status, &ws);
         for t in tasks {
-            self.record_task(fi, f, repo, &key, &ws.id, t);
+            self.record_task(fi, f, repo, &key, ws.id, t);
         }
     }
 
@@ -432,20 +440,20 @@ impl<'a> Reconciler<'a> {
         repo: &str,
         key: &str,
     ) -> Result<WorkstreamMatch<'a>, String> {
-        Ok(match &wp.state_hub_workstream_id {
-            Some(u) if self.claimed_ws.contains(u) => {
+        Ok(match carried(wp.state_hub_workstream_id.as_ref()) {
+            Some(u) if self.claimed_ws.contains(&u) => {
                 return Err(format!(
                     "its state_hub_workstream_id {u} is also carried by an earlier file"
                 ));
             }
             Some(u) => WorkstreamMatch {
-                id: u.clone(),
-                row: self.ix.ws_by_id.get(u.as_str()).copied(),
+                id: u,
+                row: self.ix.ws_by_id.get(&u).copied(),
                 carried: true,
             },
             None => match self.ix.ws_by_key(repo, key, &self.claimed_ws) {
                 Some(w) => WorkstreamMatch {
-                    id: w.id.clone(),
+                    id: w.id,
                     row: Some(w),
                     carried: false,
                 },
@@ -462,31 +470,35 @@ impl<'a> Reconciler<'a> {
     fn match_tasks<'f>(
         &self,
         wp: &'f Workplan,
-        ws_id: &str,
+        ws_id: Uuid,
     ) -> Result<Vec<TaskMatch<'a, 'f>>, String> {
-        let mut local: HashSet<String> = HashSet::new();
+        let mut local: HashSet<Uuid> = HashSet::new();
         let mut out = Vec::with_capacity(wp.tasks.len());
         for (index, task) in wp.tasks.iter().enumerate() {
             let tkey = task.id.clone().unwrap_or_default();
-            let (id, row, carried) = match &task.state_hub_task_id {
-                Some(u) if self.claimed_tasks.contains(u) || local.contains(u) => {
+            let Some(status) = task.status else {
+                return Err(format!("task {tkey} has no status"));
+            };
+            let (id, row, carried) = match carried(task.state_hub_task_id.as_ref()) {
+                Some(u) if self.claimed_tasks.contains(&u) || local.contains(&u) => {
                     return Err(format!(
                         "task {tkey}: its state_hub_task_id {u} is also carried by another task"
                     ));
                 }
-                Some(u) => (u.clone(), self.ix.task_by_id.get(u.as_str()).copied(), true),
+                Some(u) => (u, self.ix.task_by_id.get(&u).copied(), true),
                 None => match self
                     .ix
                     .task_by_key(ws_id, &tkey, &self.claimed_tasks, &local)
                 {
-                    Some(r) => (r.id.clone(), Some(r), false),
+                    Some(r) => (r.id, Some(r), false),
                     None => (new_id(), None, false),
                 },
             };
-            local.insert(id.clone());
+            local.insert(id);
             out.push(TaskMatch {
                 index,
                 task,
+                status,
                 id,
                 row,
                 carried,
@@ -502,23 +514,21 @@ impl<'a> Reconciler<'a> {
         f: &ScannedFile,
         repo: &str,
         key: &str,
+        status: WorkplanStatus,
         ws: &WorkstreamMatch<'a>,
     ) {
         let (opts, wp, old) = (self.opts, &f.workplan, ws.row);
         let id_line = wp.locs.id.map_or(1, |l| l.line);
         let status_line = wp.locs.status.map_or(id_line, |l| l.line);
         let desired = WorkstreamRow {
-            id: ws.id.clone(),
+            id: ws.id,
             workplan_id: key.to_string(),
             repo: repo.to_string(),
             path: f.rel_path.clone(),
             title: wp.title.clone().unwrap_or_default(),
-            status: wp
-                .status
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
+            status,
             owner: wp.owner.clone(),
-            priority: wp.planning_priority.map(|p| p.as_str().to_string()),
+            priority: wp.planning_priority,
             planning_order: wp.planning_order,
             created_at: old.map_or_else(|| opts.now.clone(), |h| h.created_at.clone()),
             updated_at: opts.now.clone(),
@@ -595,7 +605,7 @@ impl<'a> Reconciler<'a> {
             rec.writes.history.extend(history(
                 opts,
                 Entity::Workstream,
-                &ws.id,
+                ws.id,
                 key,
                 &fields,
                 old.is_none().then_some(desired.path.as_str()),
@@ -608,7 +618,7 @@ impl<'a> Reconciler<'a> {
                 } else {
                     Action::Update
                 },
-                id: ws.id.clone(),
+                id: ws.id,
                 key: key.to_string(),
                 repo: repo.to_string(),
                 file: f.path.clone(),
@@ -622,7 +632,7 @@ impl<'a> Reconciler<'a> {
                 file: fi,
                 path: f.path.clone(),
                 target: IdTarget::Workstream,
-                id: ws.id.clone(),
+                id: ws.id,
                 key: key.to_string(),
                 line: id_line,
                 registered: old.is_some(),
@@ -682,19 +692,20 @@ impl<'a> Reconciler<'a> {
         f: &ScannedFile,
         repo: &str,
         ws_key: &str,
-        ws_id: &str,
+        ws_id: Uuid,
         m: TaskMatch<'a, '_>,
     ) {
         let TaskMatch {
             index,
             task: t,
+            status,
             id,
             row,
             carried,
         } = m;
         let opts = self.opts;
-        self.claimed_tasks.insert(id.clone());
-        self.seen_tasks.insert(id.clone());
+        self.claimed_tasks.insert(id);
+        self.seen_tasks.insert(id);
         let tkey = t.id.clone().unwrap_or_default();
         let key_line = t.locs.id.map_or(t.heading_line, |l| l.line);
         let status_line = t.locs.status.map_or(key_line, |l| l.line);
@@ -702,12 +713,12 @@ impl<'a> Reconciler<'a> {
         let notes_line = t.notes_lines.map_or(t.heading_line, |l| l.0);
         let gate = self.gate(t, row);
         let desired = TaskRow {
-            id: id.clone(),
+            id,
             task_key: tkey.clone(),
-            workstream_id: ws_id.to_string(),
+            workstream_id: ws_id,
             title: t.heading.clone(),
-            status: t.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-            priority: t.priority.map(|p| p.as_str().to_string()),
+            status,
+            priority: t.priority,
             notes: t.notes.clone(),
             needs_human: gate.needs_human,
             needs_human_reason: gate.reason,
@@ -733,8 +744,8 @@ impl<'a> Reconciler<'a> {
             let old_ws = self
                 .ix
                 .ws_by_id
-                .get(r.workstream_id.as_str())
-                .map_or_else(|| r.workstream_id.clone(), |w| w.workplan_id.clone());
+                .get(&r.workstream_id)
+                .map_or_else(|| r.workstream_id.to_string(), |w| w.workplan_id.clone());
             fields.push(FieldChange {
                 field: "workstream",
                 old: Some(old_ws),
@@ -807,7 +818,7 @@ impl<'a> Reconciler<'a> {
             rec.writes.history.extend(history(
                 opts,
                 Entity::Task,
-                &id,
+                id,
                 &tkey,
                 &fields,
                 row.is_none().then_some(ws_key),
@@ -822,7 +833,7 @@ impl<'a> Reconciler<'a> {
                 } else {
                     Action::Update
                 },
-                id: id.clone(),
+                id,
                 key: tkey.clone(),
                 repo: repo.to_string(),
                 file: f.path.clone(),
@@ -853,7 +864,7 @@ impl<'a> Reconciler<'a> {
             .iter()
             .map(|r| (r.name.as_str(), &r.root))
             .collect();
-        let mut orphan_ws: HashSet<&str> = HashSet::new();
+        let mut orphan_ws: HashSet<Uuid> = HashSet::new();
         for w in &hub.workstreams {
             let Some(root) = scope.get(w.repo.as_str()) else {
                 continue;
@@ -861,11 +872,11 @@ impl<'a> Reconciler<'a> {
             if w.removed_at.is_some() || self.seen_ws.contains(&w.id) {
                 continue;
             }
-            orphan_ws.insert(w.id.as_str());
+            orphan_ws.insert(w.id);
             let live: Vec<&TaskRow> = self
                 .ix
                 .tasks_of
-                .get(w.id.as_str())
+                .get(&w.id)
                 .into_iter()
                 .flatten()
                 .copied()
@@ -873,7 +884,7 @@ impl<'a> Reconciler<'a> {
                 .collect();
             self.rec.orphans.push(Orphan {
                 entity: Entity::Workstream,
-                id: w.id.clone(),
+                id: w.id,
                 key: w.workplan_id.clone(),
                 repo: w.repo.clone(),
                 path: w.path.clone(),
@@ -890,12 +901,12 @@ impl<'a> Reconciler<'a> {
         for t in &hub.tasks {
             if t.removed_at.is_some()
                 || self.seen_tasks.contains(&t.id)
-                || orphan_ws.contains(t.workstream_id.as_str())
+                || orphan_ws.contains(&t.workstream_id)
             {
                 continue;
             }
             // Only tasks of workstreams a file has: the others are out of scope or counted above.
-            let Some(w) = self.ix.ws_by_id.get(t.workstream_id.as_str()).copied() else {
+            let Some(w) = self.ix.ws_by_id.get(&t.workstream_id).copied() else {
                 continue;
             };
             let Some(file) = self.ws_files.get(&w.id).cloned() else {
@@ -903,7 +914,7 @@ impl<'a> Reconciler<'a> {
             };
             self.rec.orphans.push(Orphan {
                 entity: Entity::Task,
-                id: t.id.clone(),
+                id: t.id,
                 key: t.task_key.clone(),
                 repo: w.repo.clone(),
                 path: w.path.clone(),
@@ -927,7 +938,7 @@ fn retire_ws(rec: &mut Reconciliation, opts: &Options, w: &WorkstreamRow, file: 
     rec.writes.history.extend(history(
         opts,
         Entity::Workstream,
-        &w.id,
+        w.id,
         &w.workplan_id,
         &fields,
         None,
@@ -940,7 +951,7 @@ fn retire_ws(rec: &mut Reconciliation, opts: &Options, w: &WorkstreamRow, file: 
     rec.changes.push(EntityChange {
         entity: Entity::Workstream,
         action: Action::Remove,
-        id: w.id.clone(),
+        id: w.id,
         key: w.workplan_id.clone(),
         repo: w.repo.clone(),
         file,
@@ -966,7 +977,7 @@ fn retire_task(
     rec.writes.history.extend(history(
         opts,
         Entity::Task,
-        &t.id,
+        t.id,
         &t.task_key,
         &fields,
         None,
@@ -979,7 +990,7 @@ fn retire_task(
     rec.changes.push(EntityChange {
         entity: Entity::Task,
         action: Action::Remove,
-        id: t.id.clone(),
+        id: t.id,
         key: t.task_key.clone(),
         repo: w.repo.clone(),
         file,

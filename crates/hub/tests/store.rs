@@ -9,12 +9,12 @@ use platformctl_hub::{
 
 fn row(id: &str) -> WorkstreamRow {
     WorkstreamRow {
-        id: id.into(),
+        id: id.parse().unwrap(),
         workplan_id: "WP-1".into(),
         repo: "r".into(),
         path: "workplans/WP-1.md".into(),
         title: "t".into(),
-        status: "active".into(),
+        status: platformctl_workplan::WorkplanStatus::Active,
         owner: None,
         priority: None,
         planning_order: None,
@@ -46,7 +46,7 @@ fn a_failed_body_writes_nothing_and_history_is_append_only() {
                 at: "2026-06-10T08:00:00.000Z".into(),
                 actor: "t".into(),
                 entity: Entity::Workstream,
-                entity_id: id.into(),
+                entity_id: id.parse().unwrap(),
                 entity_key: "WP-1".into(),
                 field: "created".into(),
                 old: None,
@@ -71,6 +71,13 @@ fn a_failed_body_writes_nothing_and_history_is_append_only() {
         let e = conn.execute(sql, []).unwrap_err();
         assert!(e.to_string().contains("append-only"), "{sql}: {e}");
     }
+
+    // Rows are typed when read: a stored word that is not a status is an error naming it.
+    conn.execute("UPDATE workstreams SET status = 'bogus'", [])
+        .unwrap();
+    drop(conn);
+    let e = open(&url).unwrap().read().unwrap_err().to_string();
+    assert!(e.contains("`bogus` is not a WorkplanStatus"), "{e}");
 }
 
 #[test]
