@@ -3,8 +3,11 @@
 //!
 //! A module *depends on* another when its code names it: `use crate::other::…`,
 //! `crate::other::Item` in a type or an expression, `super::…` that leaves the module, or
-//! `crate::Item` that the crate root re-exports from `other`. Submodules fold into their
-//! top-level module (`store::sqlite` is part of `store`), and `#[cfg(test)]` code is left out:
+//! `crate::Item` that the crate root re-exports from `other`. The graph is checked twice:
+//! with submodules folded into their top-level module (`store::sqlite` is part of `store`),
+//! and module by module (`commands::drift` and `commands::hub` must not import each other),
+//! where a module's edges to its own parent or children do not count (a parent declares its
+//! children, and a child may use what its parent defines). `#[cfg(test)]` code is left out:
 //! a test module that reads `use super::*` is not a dependency. The crate root (`lib.rs`,
 //! `main.rs`) is a node of its own; its `pub use` re-exports are its facade, not a dependency.
 //!
@@ -247,7 +250,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The module graph of one crate: its top-level modules and the edges between them.
-fn module_graph(crate_dir: &Path) -> (BTreeSet<String>, Edges) {
+fn module_graph(crate_dir: &Path, level: Level) -> (BTreeSet<String>, Edges) {
     let src = crate_dir.join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
@@ -287,11 +290,24 @@ fn module_graph(crate_dir: &Path) -> (BTreeSet<String>, Edges) {
         }
     }
 
-    let mut nodes: BTreeSet<String> = top.clone();
-    nodes.insert(ROOT.to_string());
+    // Every module a file is, by its full path (`store::sqlite`).
+    let all: BTreeSet<Vec<String>> = parsed.iter().map(|(_, p, _)| p.clone()).collect();
+    let name = |p: &[String]| {
+        if p.is_empty() {
+            ROOT.to_string()
+        } else {
+            p.join("::")
+        }
+    };
+    let mut nodes: BTreeSet<String> = BTreeSet::new();
     let mut edges = Edges::new();
     for (file, path, ast) in &parsed {
-        let from = path.first().cloned().unwrap_or_else(|| ROOT.to_string());
+        let from_path: Vec<String> = match level {
+            Level::TopLevel => path.iter().take(1).cloned().collect(),
+            Level::Nested => path.clone(),
+        };
+        let from = name(&from_path);
+        nodes.insert(from.clone());
         let mut refs = Refs {
             here: path,
             found: Vec::new(),
@@ -306,14 +322,28 @@ fn module_graph(crate_dir: &Path) -> (BTreeSet<String>, Edges) {
             refs.visit_item(item);
         }
         for (target, line) in refs.found {
-            let to = match target.first() {
-                None => ROOT.to_string(),
-                Some(first) if top.contains(first) => first.clone(),
-                Some(first) => reexports
-                    .get(first)
-                    .cloned()
-                    .unwrap_or_else(|| ROOT.to_string()),
-            };
+            // The module the path names: its longest prefix that is a module, or, for an item
+            // the crate root re-exports, the module it comes from.
+            let mut to_path: Vec<String> = (0..=target.len())
+                .rev()
+                .map(|n| target[..n].to_vec())
+                .find(|p| all.contains(p))
+                .unwrap_or_default();
+            if to_path.is_empty()
+                && let Some(m) = target.first().and_then(|f| reexports.get(f))
+            {
+                to_path = vec![m.clone()];
+            }
+            if level == Level::TopLevel {
+                to_path.truncate(1);
+            }
+            // A module and its own submodules are one unit: `mod` declares the child, and the
+            // child may use what its parent defines.
+            let nested = to_path.starts_with(&from_path) || from_path.starts_with(&to_path);
+            if level == Level::Nested && nested && !(from_path.is_empty() || to_path.is_empty()) {
+                continue;
+            }
+            let to = name(&to_path);
             if to != from {
                 let rel = file.strip_prefix(workspace_root()).unwrap_or(file);
                 edges
@@ -324,6 +354,16 @@ fn module_graph(crate_dir: &Path) -> (BTreeSet<String>, Edges) {
         }
     }
     (nodes, edges)
+}
+
+/// How finely [`module_graph`] looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Level {
+    /// Top-level modules, each with its submodules folded in.
+    TopLevel,
+    /// Every module by its full path; a module's edges to its own ancestors and descendants
+    /// are left out (a parent declares its children).
+    Nested,
 }
 
 /// `(leaf name, path before it)` for every name a use tree brings in.
@@ -353,14 +393,16 @@ fn collect_leaves(
 fn no_module_imports_a_module_that_imports_it_back() {
     let mut report = String::new();
     for dir in crate_dirs() {
-        let (nodes, edges) = module_graph(&dir);
-        let found = cycles(&nodes, &edges);
-        if !found.is_empty() {
-            report.push_str(&format!(
-                "crate {}:\n{}",
-                dir.display(),
-                describe(&found, &edges)
-            ));
+        for level in [Level::TopLevel, Level::Nested] {
+            let (nodes, edges) = module_graph(&dir, level);
+            let found = cycles(&nodes, &edges);
+            if !found.is_empty() {
+                report.push_str(&format!(
+                    "crate {} ({level:?}):\n{}",
+                    dir.display(),
+                    describe(&found, &edges)
+                ));
+            }
         }
     }
     assert!(report.is_empty(), "module cycles:\n{report}");
@@ -429,11 +471,57 @@ fn the_checker_sees_a_planted_cycle() {
         "pub struct Other(super::super::Thing);\n#[cfg(test)]\nmod tests { use crate::a; }\n",
     )
     .unwrap();
-    let (nodes, edges) = module_graph(dir.path());
+    let (nodes, edges) = module_graph(dir.path(), Level::TopLevel);
     let found = cycles(&nodes, &edges);
     assert_eq!(
         found,
         vec![vec!["a".to_string(), "b".to_string()]],
+        "{edges:?}"
+    );
+    let (nodes, edges) = module_graph(dir.path(), Level::Nested);
+    let found = cycles(&nodes, &edges);
+    assert_eq!(
+        found,
+        vec![vec!["a".to_string(), "b::inner".to_string()]],
+        "{edges:?}"
+    );
+}
+
+/// Sibling submodules that import each other are a cycle too; a child using its parent is not.
+#[test]
+fn the_checker_sees_a_cycle_between_submodules() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("commands")).unwrap();
+    std::fs::write(src.join("main.rs"), "mod commands;\n").unwrap();
+    std::fs::write(
+        src.join("commands/mod.rs"),
+        "pub mod drift;\npub mod hub;\npub struct Ctx;\npub fn run() { drift::go() }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("commands/drift.rs"),
+        "use super::Ctx;\npub fn go() { super::hub::url() }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("commands/hub.rs"),
+        "pub fn url() { crate::commands::drift::go() }\n",
+    )
+    .unwrap();
+    let (nodes, edges) = module_graph(dir.path(), Level::TopLevel);
+    assert_eq!(
+        cycles(&nodes, &edges),
+        Vec::<Vec<String>>::new(),
+        "{edges:?}"
+    );
+    let (nodes, edges) = module_graph(dir.path(), Level::Nested);
+    assert_eq!(
+        cycles(&nodes, &edges),
+        vec![vec![
+            "commands::drift".to_string(),
+            "commands::hub".to_string()
+        ]],
         "{edges:?}"
     );
 }
