@@ -2,8 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use platformctl_yaml::{Limits, Node, Pos};
-use serde::{Serialize, Serializer};
+use platformctl_yaml::{Limits, Node};
+
+pub use platformctl_model::{
+    Artifact, DesiredState, Module, Orchestrator, Runtime, Source, Spanned, Tier, Update,
+};
 
 use crate::finding::{Code, Finding};
 use crate::schema;
@@ -12,202 +15,9 @@ use crate::source::{MANIFEST_MAX_BYTES, read_text};
 /// The manifest's file name inside a module folder.
 pub const MANIFEST_FILE: &str = "module.yaml";
 
-/// A value and where it was written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Spanned<T> {
-    /// The value.
-    pub value: T,
-    /// Where it starts.
-    pub pos: Pos,
-    /// Its width on its line, for the caret underline.
-    pub width: u32,
-}
-
-impl<T> Spanned<T> {
-    fn at(node: &Node, value: T) -> Self {
-        Spanned {
-            value,
-            pos: node.pos,
-            width: node.width,
-        }
-    }
-}
-
-impl<T: Serialize> Serialize for Spanned<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.value.serialize(s)
-    }
-}
-
-impl<T> std::ops::Deref for Spanned<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-/// `metadata.tier`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tier {
-    /// core
-    Core,
-    /// infra
-    Infra,
-    /// edge
-    Edge,
-    /// app
-    App,
-}
-
-impl Tier {
-    /// Every tier, in report order.
-    pub const ALL: [Tier; 4] = [Tier::Core, Tier::Infra, Tier::Edge, Tier::App];
-
-    /// The manifest word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tier::Core => "core",
-            Tier::Infra => "infra",
-            Tier::Edge => "edge",
-            Tier::App => "app",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        Tier::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
-
-/// `spec.runtime.orchestrator`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Orchestrator {
-    /// A Docker Compose service platformctl observes.
-    DockerCompose,
-    /// Runs elsewhere; nothing to observe.
-    External,
-}
-
-/// `spec.runtime.desired_state`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DesiredState {
-    /// The container should run.
-    Running,
-    /// The container should exist but not run.
-    Stopped,
-}
-
-/// `spec.runtime`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Runtime {
-    /// The host it runs on.
-    pub host: Option<Spanned<String>>,
-    /// How it is run.
-    pub orchestrator: Orchestrator,
-    /// The compose file, relative to the root.
-    pub compose_file: Option<Spanned<String>>,
-    /// The compose service.
-    pub compose_service: Option<Spanned<String>>,
-    /// An explicit container name (compose `container_name`).
-    pub container_name: Option<Spanned<String>>,
-    /// Running or stopped.
-    pub desired_state: DesiredState,
-    /// The audit snapshot of the image production ran.
-    pub image_observed: Option<Spanned<String>>,
-    /// When that snapshot was taken.
-    pub image_observed_at: Option<Spanned<String>>,
-    /// Whether compose pins the image by digest.
-    pub image_digest_pinned_in_compose: Option<Spanned<bool>>,
-}
-
-/// `spec.source`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Source {
-    /// upstream-image | local-build | fork
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// The upstream image family.
-    pub repository: Option<String>,
-    /// upstream-registry or a mirror.
-    pub registry: Option<String>,
-    /// upstream-tag | digest | branch
-    pub release_tracking: Option<String>,
-    /// Where the source lives.
-    pub url: Option<String>,
-}
-
-/// `spec.artifact`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Artifact {
-    /// oci-image
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// What the platform intends to run.
-    pub reference: Option<Spanned<String>>,
-}
-
-/// `spec.update`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Update {
-    /// manual | notify | auto
-    pub policy: Option<String>,
-    /// Why.
-    pub reason: Option<String>,
-}
-
-/// One module of the catalog.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Module {
-    /// `metadata.name` (the folder name when the manifest has none).
-    pub name: String,
-    /// The manifest, relative to the root.
-    pub file: PathBuf,
-    /// `metadata.description`.
-    pub description: Option<String>,
-    /// `metadata.owner`.
-    pub owner: Option<String>,
-    /// `metadata.tier`.
-    pub tier: Option<Tier>,
-    /// `metadata.stateful` (default false).
-    pub stateful: bool,
-    /// Whether `metadata.stateful` was written at all.
-    #[serde(skip)]
-    pub stateful_declared: bool,
-    /// `spec.runtime`.
-    pub runtime: Runtime,
-    /// `spec.source`.
-    pub source: Option<Source>,
-    /// `spec.artifact`.
-    pub artifact: Option<Artifact>,
-    /// `spec.update`.
-    pub update: Option<Update>,
-    /// Where `metadata.name` is written.
-    #[serde(skip)]
-    pub name_pos: Pos,
-}
-
-impl Module {
-    /// Whether drift commands observe this module.
-    pub fn is_observed(&self) -> bool {
-        self.runtime.orchestrator == Orchestrator::DockerCompose
-    }
-
-    /// The container name this module expects on its host: `container_name`, or compose v2's
-    /// `<project>-<service>-1`.
-    pub fn expected_container_name(&self, compose_project: &str) -> Option<String> {
-        if let Some(n) = &self.runtime.container_name {
-            return Some(n.value.clone());
-        }
-        let svc = self.runtime.compose_service.as_ref()?;
-        Some(format!("{compose_project}-{}-1", svc.value))
-    }
+/// `value`, where `node` was written.
+fn at<T>(node: &Node, value: T) -> Spanned<T> {
+    Spanned::new(value, node.pos, node.width)
 }
 
 /// The result of reading one module folder.
@@ -441,7 +251,7 @@ fn string(node: &Node, path: &[&str]) -> Option<String> {
 
 fn spanned(node: &Node, path: &[&str]) -> Option<Spanned<String>> {
     let n = s(node, path)?;
-    n.as_str().map(|v| Spanned::at(n, v.to_string()))
+    n.as_str().map(|v| at(n, v.to_string()))
 }
 
 /// Builds the model from a tree, tolerating anything the schema check already reported.
@@ -467,12 +277,15 @@ fn extract(tree: &Node, dir: &str, file: &Path) -> Module {
             _ => DesiredState::Running,
         },
         image_observed: rt("image_observed"),
-        image_observed_at: rt("image_observed_at"),
+        image_observed_at: rt("image_observed_at").and_then(|s| {
+            let date = platformctl_yaml::words::parse_date(&s.value)?;
+            Some(Spanned::new(date, s.pos, s.width))
+        }),
         image_digest_pinned_in_compose: s(
             tree,
             &["spec", "runtime", "image_digest_pinned_in_compose"],
         )
-        .and_then(|n| n.as_bool().map(|b| Spanned::at(n, b))),
+        .and_then(|n| n.as_bool().map(|b| at(n, b))),
     };
     let source = s(tree, &["spec", "source"])
         .filter(|n| n.as_map().is_some())

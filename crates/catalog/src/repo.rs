@@ -104,17 +104,20 @@ impl Catalog {
             findings.extend(out);
         }
 
-        let mut catalog = Catalog {
+        findings.extend(validate::cross_check(&validate::Loaded {
+            root,
+            platform: &platform,
+            modules: &modules,
+            compose: &compose,
+        }));
+        sort_findings(&mut findings);
+        Ok(Catalog {
             root: root.to_path_buf(),
             platform,
             modules,
             compose,
-            findings: Vec::new(),
-        };
-        findings.extend(validate::cross_check(&catalog));
-        sort_findings(&mut findings);
-        catalog.findings = findings;
-        Ok(catalog)
+            findings,
+        })
     }
 
     /// The modules whose manifests parsed.

@@ -6,18 +6,39 @@
 //! compose project is the platform's.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use platformctl_diagnostics::did_you_mean;
 use platformctl_imageref::ImageRef;
 
-use crate::compose::Service;
+use crate::compose::{ComposeFile, Service};
 use crate::finding::{Code, Finding};
-use crate::module::Module;
-use crate::repo::Catalog;
+use crate::module::{LoadedModule, Module};
+use crate::platform::Platform;
 
-/// Runs every cross-check over a loaded catalog.
-pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
+/// What the cross-checks read: the parts of a catalog once every file is loaded, before its
+/// findings are known. [`crate::Catalog::load`] builds it; the checks never see the catalog.
+#[derive(Clone, Copy, Debug)]
+pub struct Loaded<'a> {
+    /// The platform root.
+    pub root: &'a Path,
+    /// The inventory.
+    pub platform: &'a Platform,
+    /// Every module folder.
+    pub modules: &'a [LoadedModule],
+    /// Compose files by path (relative to the root); `None` when missing or unparseable.
+    pub compose: &'a BTreeMap<PathBuf, Option<ComposeFile>>,
+}
+
+impl<'a> Loaded<'a> {
+    /// The modules whose manifests parsed.
+    pub fn modules(&self) -> impl Iterator<Item = &'a Module> + use<'a> {
+        self.modules.iter().filter_map(|m| m.module.as_ref())
+    }
+}
+
+/// Runs every cross-check over the loaded parts of a catalog.
+pub fn cross_check(cat: &Loaded<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let hosts: Vec<&str> = cat.platform.hosts.keys().map(String::as_str).collect();
     // (host, compose file, service): a service belongs to at most one module per host; the
@@ -105,7 +126,7 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
 
     // Compose files: their project, and services no module claims.
     let project = cat.platform.compose_project.as_str();
-    for (path, file) in &cat.compose {
+    for (path, file) in cat.compose {
         let Some(file) = file else { continue };
         if let Some(name) = &file.name
             && !project.is_empty()
@@ -193,7 +214,7 @@ fn check_host(m: &Module, hosts: &[&str], out: &mut Vec<Finding>) {
     );
 }
 
-fn check_compose(cat: &Catalog, m: &Module, out: &mut Vec<Finding>) {
+fn check_compose(cat: &Loaded<'_>, m: &Module, out: &mut Vec<Finding>) {
     let Some(cf) = &m.runtime.compose_file else {
         return;
     };

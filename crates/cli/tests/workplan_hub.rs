@@ -381,14 +381,15 @@ fn hub_ids(store: &mut dyn Store) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for w in st.workstreams.iter().filter(|w| w.removed_at.is_none()) {
         assert!(
-            out.insert(w.workplan_id.clone(), w.id.clone()).is_none(),
+            out.insert(w.workplan_id.clone(), w.id.to_string())
+                .is_none(),
             "workstream {} registered twice",
             w.workplan_id
         );
     }
     for t in st.tasks.iter().filter(|t| t.removed_at.is_none()) {
         assert!(
-            out.insert(t.task_key.clone(), t.id.clone()).is_none(),
+            out.insert(t.task_key.clone(), t.id.to_string()).is_none(),
             "task {} registered twice",
             t.task_key
         );

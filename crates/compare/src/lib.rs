@@ -100,23 +100,74 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use platformctl_catalog::{DesiredState, Module};
 use platformctl_evidence::{Container, ContainerState, Health, HostEvidence, Image, short};
 use platformctl_imageref::ImageRef;
+use platformctl_model::{DesiredState, Module};
 use serde::Serialize;
 
-/// The `field` names of [`Change`]s.
+/// What a [`Change`] is about. Serialised (and shown) as its dotted name, e.g.
+/// `container.image`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Field {
+    /// Whether the module's container exists: `container.exists`.
+    #[serde(rename = "container.exists")]
+    Exists,
+    /// Whether it runs: `container.running`.
+    #[serde(rename = "container.running")]
+    Running,
+    /// Its name: `container.name`.
+    #[serde(rename = "container.name")]
+    Name,
+    /// Its compose service label: `container.service_label`.
+    #[serde(rename = "container.service_label")]
+    ServiceLabel,
+    /// Its image: `container.image`.
+    #[serde(rename = "container.image")]
+    Image,
+}
+
+impl Field {
+    /// Every field, in the order a plan lists changes.
+    pub const ALL: [Field; 5] = [
+        Field::Exists,
+        Field::Running,
+        Field::Name,
+        Field::ServiceLabel,
+        Field::Image,
+    ];
+
+    /// The dotted name (`container.image`), as in the JSON documents.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Field::Exists => "container.exists",
+            Field::Running => "container.running",
+            Field::Name => "container.name",
+            Field::ServiceLabel => "container.service_label",
+            Field::Image => "container.image",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The [`Field`]s of [`Change`]s, by their former constant names.
 pub mod field {
+    use super::Field;
+
     /// Whether the module's container exists.
-    pub const EXISTS: &str = "container.exists";
+    pub const EXISTS: Field = Field::Exists;
     /// Whether it runs.
-    pub const RUNNING: &str = "container.running";
+    pub const RUNNING: Field = Field::Running;
     /// Its name.
-    pub const NAME: &str = "container.name";
+    pub const NAME: Field = Field::Name;
     /// Its compose service label.
-    pub const SERVICE_LABEL: &str = "container.service_label";
+    pub const SERVICE_LABEL: Field = Field::ServiceLabel;
     /// Its image.
-    pub const IMAGE: &str = "container.image";
+    pub const IMAGE: Field = Field::Image;
 }
 
 /// A module's verdict.
@@ -252,9 +303,9 @@ impl fmt::Display for WarningCode {
 /// One field that drifts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// One of [`field`]: `container.exists`, `container.running`, `container.name`,
-    /// `container.service_label`, `container.image`.
-    pub field: &'static str,
+    /// What drifts (serialised as `container.exists`, `container.running`,
+    /// `container.name`, `container.service_label` or `container.image`).
+    pub field: Field,
     /// Why.
     pub code: ChangeCode,
     /// What the repo declares.
@@ -265,7 +316,7 @@ pub struct Change {
 
 impl Change {
     fn new(
-        field: &'static str,
+        field: Field,
         code: ChangeCode,
         desired: impl Into<String>,
         observed: impl Into<String>,

@@ -1165,3 +1165,34 @@ fn the_fixtures_of_the_evidence_crate_judge_as_expected() {
     assert_in_sync(&p);
     assert!(warned(&p, WarningCode::ImageLocalBuild));
 }
+
+/// `Change.field` is an enum, serialised as the dotted names the JSON documents have always
+/// carried.
+#[test]
+fn change_fields_serialise_as_their_dotted_names() {
+    use platformctl_compare::Field;
+    let names: Vec<String> = Field::ALL
+        .iter()
+        .map(|f| {
+            serde_json::to_value(f)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "container.exists",
+            "container.running",
+            "container.name",
+            "container.service_label",
+            "container.image"
+        ]
+    );
+    for f in Field::ALL {
+        assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+        assert_eq!(f.to_string(), f.as_str());
+    }
+}

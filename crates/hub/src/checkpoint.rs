@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use platformctl_workplan::{Counts, format_counts};
+use platformctl_workplan::{Counts, Priority, TaskStatus, WorkplanStatus, format_counts};
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::HubError;
 use crate::human::{HumanGate, human_view};
@@ -30,9 +31,9 @@ pub struct ActiveWorkstream {
     /// The title.
     pub title: String,
     /// `active` or `wait`.
-    pub status: String,
+    pub status: WorkplanStatus,
     /// `planning_priority`.
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     /// `planning_order`.
     pub planning_order: Option<i64>,
     /// The repo.
@@ -54,9 +55,9 @@ pub struct TaskLine {
     /// `OPS-WP-0007`.
     pub workplan_id: String,
     /// The status.
-    pub status: String,
+    pub status: TaskStatus,
     /// The priority.
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     /// For a completed task: when it became done.
     pub at: Option<String>,
 }
@@ -87,18 +88,18 @@ pub struct Checkpoint {
     pub next: Vec<TaskLine>,
 }
 
-fn rank(p: Option<&str>) -> u8 {
+fn rank(p: Option<Priority>) -> u8 {
     match p {
-        Some("high") => 0,
-        Some("medium") => 1,
-        Some("low") => 2,
-        _ => 3,
+        Some(Priority::High) => 0,
+        Some(Priority::Medium) => 1,
+        Some(Priority::Low) => 2,
+        None => 3,
     }
 }
 
 fn ws_order(w: &WorkstreamRow) -> (u8, bool, i64, String) {
     (
-        rank(w.priority.as_deref()),
+        rank(w.priority),
         w.planning_order.is_none(),
         w.planning_order.unwrap_or(0),
         w.workplan_id.clone(),
@@ -124,48 +125,47 @@ fn assemble(
     now: &str,
     opts: &CheckpointOptions,
 ) -> Checkpoint {
-    let live_ws: BTreeMap<&str, &WorkstreamRow> = state
+    let live_ws: BTreeMap<Uuid, &WorkstreamRow> = state
         .workstreams
         .iter()
         .filter(|w| w.removed_at.is_none())
-        .map(|w| (w.id.as_str(), w))
+        .map(|w| (w.id, w))
         .collect();
     let live_tasks: Vec<&TaskRow> = state
         .tasks
         .iter()
-        .filter(|t| t.removed_at.is_none() && live_ws.contains_key(t.workstream_id.as_str()))
+        .filter(|t| t.removed_at.is_none() && live_ws.contains_key(&t.workstream_id))
         .collect();
-    let mut by_ws: BTreeMap<&str, Vec<&TaskRow>> = BTreeMap::new();
+    let mut by_ws: BTreeMap<Uuid, Vec<&TaskRow>> = BTreeMap::new();
     for t in &live_tasks {
-        by_ws.entry(t.workstream_id.as_str()).or_default().push(t);
+        by_ws.entry(t.workstream_id).or_default().push(t);
     }
 
     let mut active: Vec<&WorkstreamRow> = live_ws
         .values()
-        .filter(|w| matches!(w.status.as_str(), "active" | "wait"))
+        .filter(|w| matches!(w.status, WorkplanStatus::Active | WorkplanStatus::Wait))
         .copied()
         .collect();
     active.sort_by_key(|w| ws_order(w));
     let active_lines = active
         .iter()
         .map(|w| {
-            let tasks = by_ws.get(w.id.as_str()).map_or(&[][..], Vec::as_slice);
+            let tasks = by_ws.get(&w.id).map_or(&[][..], Vec::as_slice);
             let mut c = Counts::default();
             for t in tasks {
-                match t.status.as_str() {
-                    "wait" => c.wait += 1,
-                    "progress" => c.progress += 1,
-                    "todo" => c.todo += 1,
-                    "done" => c.done += 1,
-                    "cancel" => c.cancel += 1,
-                    _ => c.unknown += 1,
+                match t.status {
+                    TaskStatus::Wait => c.wait += 1,
+                    TaskStatus::Progress => c.progress += 1,
+                    TaskStatus::Todo => c.todo += 1,
+                    TaskStatus::Done => c.done += 1,
+                    TaskStatus::Cancel => c.cancel += 1,
                 }
             }
             ActiveWorkstream {
                 workplan_id: w.workplan_id.clone(),
                 title: w.title.clone(),
-                status: w.status.clone(),
-                priority: w.priority.clone(),
+                status: w.status,
+                priority: w.priority,
                 planning_order: w.planning_order,
                 repo: w.repo.clone(),
                 open_state: format_counts(&c),
@@ -177,48 +177,46 @@ fn assemble(
         })
         .collect();
 
-    let task_by_id: BTreeMap<&str, &TaskRow> =
-        live_tasks.iter().map(|t| (t.id.as_str(), *t)).collect();
+    let task_by_id: BTreeMap<Uuid, &TaskRow> = live_tasks.iter().map(|t| (t.id, *t)).collect();
     let mut completed: Vec<TaskLine> = Vec::new();
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut seen: BTreeSet<Uuid> = BTreeSet::new();
     for h in status_history.iter().rev() {
         // A transition to done; a task registered as already done did not finish lately.
-        if h.new.as_deref() != Some("done") || h.old.is_none() || !seen.insert(h.entity_id.as_str())
-        {
+        if h.new.as_deref() != Some("done") || h.old.is_none() || !seen.insert(h.entity_id) {
             continue;
         }
-        let Some(t) = task_by_id.get(h.entity_id.as_str()) else {
+        let Some(t) = task_by_id.get(&h.entity_id) else {
             continue;
         };
-        if t.status != "done" {
+        if t.status != TaskStatus::Done {
             continue;
         }
-        let Some(w) = live_ws.get(t.workstream_id.as_str()) else {
+        let Some(w) = live_ws.get(&t.workstream_id) else {
             continue;
         };
         completed.push(TaskLine {
             task_key: t.task_key.clone(),
             title: t.title.clone(),
             workplan_id: w.workplan_id.clone(),
-            status: t.status.clone(),
-            priority: t.priority.clone(),
+            status: t.status,
+            priority: t.priority,
             at: Some(h.at.clone()),
         });
     }
 
     let mut picks: Vec<(&WorkstreamRow, &TaskRow)> = live_tasks
         .iter()
-        .filter(|t| matches!(t.status.as_str(), "todo" | "progress") && !t.needs_human)
+        .filter(|t| matches!(t.status, TaskStatus::Todo | TaskStatus::Progress) && !t.needs_human)
         .filter_map(|t| {
-            let w = live_ws.get(t.workstream_id.as_str())?;
-            (w.status == "active").then_some((*w, *t))
+            let w = live_ws.get(&t.workstream_id)?;
+            (w.status == WorkplanStatus::Active).then_some((*w, *t))
         })
         .collect();
     picks.sort_by_key(|(w, t)| {
         (
             ws_order(w),
-            t.status != "progress",
-            rank(t.priority.as_deref()),
+            t.status != TaskStatus::Progress,
+            rank(t.priority),
             t.task_key.clone(),
         )
     });
@@ -229,8 +227,8 @@ fn assemble(
             task_key: t.task_key.clone(),
             title: t.title.clone(),
             workplan_id: w.workplan_id.clone(),
-            status: t.status.clone(),
-            priority: t.priority.clone(),
+            status: t.status,
+            priority: t.priority,
             at: None,
         })
         .collect();
@@ -286,7 +284,7 @@ pub fn render_markdown(cp: &Checkpoint) -> String {
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 cell(&w.workplan_id),
                 w.status,
-                w.priority.as_deref().unwrap_or("-"),
+                w.priority.map_or("-", |p| p.as_str()),
                 w.planning_order.map_or("-".into(), |o| o.to_string()),
                 w.open_state,
                 w.needs_human,
@@ -349,9 +347,7 @@ pub fn render_markdown(cp: &Checkpoint) -> String {
                 t.title,
                 t.workplan_id,
                 t.status,
-                t.priority
-                    .as_deref()
-                    .map_or(String::new(), |p| format!(", {p}"))
+                t.priority.map_or(String::new(), |p| format!(", {p}"))
             );
         }
     }

@@ -1,7 +1,9 @@
 //! `hub human`: the live human-needed view, and setting or clearing a flag in the hub (which
 //! owns `needs_human`).
 
+use platformctl_workplan::TaskStatus;
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::HubError;
 use crate::model::{Entity, HistoryRow, HubState, TaskRow, Writes};
@@ -12,13 +14,13 @@ use crate::store::Store;
 #[serde(rename_all = "camelCase")]
 pub struct HumanGate {
     /// The task's id.
-    pub task_id: String,
+    pub task_id: Uuid,
     /// `OPS-WP-0007-T03`.
     pub task_key: String,
     /// The task's title.
     pub title: String,
     /// `todo`, `wait` or `progress`.
-    pub status: String,
+    pub status: TaskStatus,
     /// `OPS-WP-0007`.
     pub workplan_id: String,
     /// The workplan's title.
@@ -47,10 +49,10 @@ pub fn human_view(state: &HubState) -> Vec<HumanGate> {
                 return None;
             }
             Some(HumanGate {
-                task_id: t.id.clone(),
+                task_id: t.id,
                 task_key: t.task_key.clone(),
                 title: t.title.clone(),
-                status: t.status.clone(),
+                status: t.status,
                 workplan_id: w.workplan_id.clone(),
                 workplan_title: w.title.clone(),
                 repo: w.repo.clone(),
@@ -86,12 +88,13 @@ pub fn set_human(
     actor: &str,
 ) -> Result<TaskRow, HubError> {
     let now = crate::time::now();
+    let task_id = Uuid::parse_str(task).ok();
     let mut result = None;
     store.write_locked(&mut |state| {
         let live: Vec<&TaskRow> = state
             .tasks
             .iter()
-            .filter(|t| t.removed_at.is_none() && (t.id == task || t.task_key == task))
+            .filter(|t| t.removed_at.is_none() && (Some(t.id) == task_id || t.task_key == task))
             .collect();
         let row = match live.as_slice() {
             [] => {
@@ -105,7 +108,7 @@ pub fn set_human(
                     "`{task}` names {} tasks; give the task's id: {}",
                     many.len(),
                     many.iter()
-                        .map(|t| t.id.as_str())
+                        .map(|t| t.id.to_string())
                         .collect::<Vec<_>>()
                         .join(", ")
                 )));
@@ -130,7 +133,7 @@ pub fn set_human(
                 at: now.clone(),
                 actor: actor.to_string(),
                 entity: Entity::Task,
-                entity_id: row.id.clone(),
+                entity_id: row.id,
                 entity_key: row.task_key.clone(),
                 field: field.to_string(),
                 old,

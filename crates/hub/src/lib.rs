@@ -60,7 +60,7 @@ pub use reconcile::{
 pub use scan::{Repo, Scan, ScannedFile, scan};
 pub use store::{HistoryQuery, Store, open};
 pub use sync::{FileWrite, SyncOptions, SyncReport, sync};
-pub use url::HubUrl;
+pub use url::{HubUrl, PostgresUrl};
 
 /// Why the hub could not do what was asked (the CLI exits 2).
 #[derive(Debug)]

@@ -1,6 +1,8 @@
 //! The rows of the hub, as every backend reads and writes them.
 
+use platformctl_workplan::{Priority, TaskStatus, WorkplanStatus};
 use serde::Serialize;
+use uuid::Uuid;
 
 /// One workstream: the hub's row for one workplan file.
 ///
@@ -8,8 +10,8 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkstreamRow {
-    /// `state_hub_workstream_id` (UUID, lowercase, hyphenated).
-    pub id: String,
+    /// `state_hub_workstream_id` (serialised lowercase, hyphenated).
+    pub id: Uuid,
     /// The workplan's `id` (`OPS-WP-0007`).
     pub workplan_id: String,
     /// The repository: the name of the folder holding `workplans/`.
@@ -19,11 +21,11 @@ pub struct WorkstreamRow {
     /// `title`.
     pub title: String,
     /// `status` (`backlog | active | wait | finished | done | cancel`).
-    pub status: String,
+    pub status: WorkplanStatus,
     /// `owner`.
     pub owner: Option<String>,
     /// `planning_priority` (`high | medium | low`).
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     /// `planning_order`.
     pub planning_order: Option<i64>,
     /// When the hub first registered it.
@@ -43,18 +45,18 @@ pub struct WorkstreamRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskRow {
-    /// `state_hub_task_id` (UUID).
-    pub id: String,
+    /// `state_hub_task_id`.
+    pub id: Uuid,
     /// The task's `id` (`OPS-WP-0007-T01`).
     pub task_key: String,
     /// The workstream it belongs to.
-    pub workstream_id: String,
+    pub workstream_id: Uuid,
     /// The `## Task:` heading.
     pub title: String,
     /// `status` (`todo | wait | progress | done | cancel`).
-    pub status: String,
+    pub status: TaskStatus,
     /// `priority`.
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     /// The section's free text (progress notes).
     pub notes: String,
     /// A person has to act before the task can go on.
@@ -80,7 +82,10 @@ pub struct TaskRow {
 impl TaskRow {
     /// `todo`, `wait` or `progress`.
     pub fn is_open(&self) -> bool {
-        matches!(self.status.as_str(), "todo" | "wait" | "progress")
+        matches!(
+            self.status,
+            TaskStatus::Todo | TaskStatus::Wait | TaskStatus::Progress
+        )
     }
 }
 
@@ -125,8 +130,8 @@ pub struct HistoryRow {
     pub actor: String,
     /// What kind of row.
     pub entity: Entity,
-    /// The row's id (UUID).
-    pub entity_id: String,
+    /// The row's id.
+    pub entity_id: Uuid,
     /// The row's key at the time (`OPS-WP-0007`, `OPS-WP-0007-T01`).
     pub entity_key: String,
     /// The field (`created` for a new row, then one entry per field it was created with).
@@ -148,8 +153,8 @@ pub struct HubState {
 
 impl HubState {
     /// The workstream with this id.
-    pub fn workstream(&self, id: &str) -> Option<&WorkstreamRow> {
-        self.workstreams.iter().find(|w| w.id == id)
+    pub fn workstream(&self, id: &Uuid) -> Option<&WorkstreamRow> {
+        self.workstreams.iter().find(|w| w.id == *id)
     }
 }
 

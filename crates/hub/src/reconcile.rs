@@ -19,11 +19,12 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use platformctl_workplan::{IdTarget, Task, Workplan};
+use platformctl_workplan::{IdTarget, Task, TaskStatus, Workplan, WorkplanStatus};
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::model::{Entity, HistoryRow, HubState, TaskRow, WorkstreamRow, Writes};
-use crate::scan::Scan;
+use crate::scan::{Scan, ScannedFile};
 
 /// Who and when, for the rows and history written.
 #[derive(Clone, Debug)]
@@ -70,7 +71,7 @@ pub struct EntityChange {
     /// What happens.
     pub action: Action,
     /// The row's id.
-    pub id: String,
+    pub id: Uuid,
     /// `OPS-WP-0007` or `OPS-WP-0007-T01`.
     pub key: String,
     /// The repo.
@@ -95,7 +96,7 @@ pub struct IdWrite {
     /// Where in the file.
     pub target: IdTarget,
     /// The id.
-    pub id: String,
+    pub id: Uuid,
     /// The workplan's or task's key.
     pub key: String,
     /// Line of the key.
@@ -111,7 +112,7 @@ pub struct Orphan {
     /// Workstream or task.
     pub entity: Entity,
     /// The row's id.
-    pub id: String,
+    pub id: Uuid,
     /// Its key.
     pub key: String,
     /// Its repo.
@@ -153,9 +154,14 @@ impl Reconciliation {
     }
 }
 
-/// A fresh id.
-pub fn new_id() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string()
+/// A fresh id (UUID v4).
+pub fn new_id() -> Uuid {
+    Uuid::new_v4()
+}
+
+/// An id a file carries (`scan` has normalised it; anything else is no id).
+fn carried(id: Option<&String>) -> Option<Uuid> {
+    Uuid::parse_str(id?).ok()
 }
 
 fn diff<T: PartialEq + ToString>(
@@ -178,7 +184,7 @@ fn diff<T: PartialEq + ToString>(
 fn history(
     opts: &Options,
     entity: Entity,
-    id: &str,
+    id: Uuid,
     key: &str,
     fields: &[FieldChange],
     created: Option<&str>,
@@ -188,7 +194,7 @@ fn history(
         at: opts.now.clone(),
         actor: opts.actor.clone(),
         entity,
-        entity_id: id.to_string(),
+        entity_id: id,
         entity_key: key.to_string(),
         field: field.to_string(),
         old,
@@ -205,12 +211,12 @@ fn history(
 }
 
 struct Index<'a> {
-    ws_by_id: HashMap<&'a str, &'a WorkstreamRow>,
+    ws_by_id: HashMap<Uuid, &'a WorkstreamRow>,
     ws_by_key: HashMap<(&'a str, &'a str), Vec<&'a WorkstreamRow>>,
-    task_by_id: HashMap<&'a str, &'a TaskRow>,
-    tasks_of: HashMap<&'a str, Vec<&'a TaskRow>>,
-    carried_ws: HashSet<String>,
-    carried_tasks: HashSet<String>,
+    task_by_id: HashMap<Uuid, &'a TaskRow>,
+    tasks_of: HashMap<Uuid, Vec<&'a TaskRow>>,
+    carried_ws: HashSet<Uuid>,
+    carried_tasks: HashSet<Uuid>,
 }
 
 impl<'a> Index<'a> {
@@ -222,28 +228,25 @@ impl<'a> Index<'a> {
                 .or_default()
                 .push(w);
         }
-        let mut tasks_of: HashMap<&str, Vec<&TaskRow>> = HashMap::new();
+        let mut tasks_of: HashMap<Uuid, Vec<&TaskRow>> = HashMap::new();
         for t in &hub.tasks {
-            tasks_of
-                .entry(t.workstream_id.as_str())
-                .or_default()
-                .push(t);
+            tasks_of.entry(t.workstream_id).or_default().push(t);
         }
         Index {
-            ws_by_id: hub.workstreams.iter().map(|w| (w.id.as_str(), w)).collect(),
+            ws_by_id: hub.workstreams.iter().map(|w| (w.id, w)).collect(),
             ws_by_key,
-            task_by_id: hub.tasks.iter().map(|t| (t.id.as_str(), t)).collect(),
+            task_by_id: hub.tasks.iter().map(|t| (t.id, t)).collect(),
             tasks_of,
             carried_ws: scan
                 .files
                 .iter()
-                .filter_map(|f| f.workplan.state_hub_workstream_id.clone())
+                .filter_map(|f| carried(f.workplan.state_hub_workstream_id.as_ref()))
                 .collect(),
             carried_tasks: scan
                 .files
                 .iter()
                 .flat_map(|f| f.workplan.tasks.iter())
-                .filter_map(|t| t.state_hub_task_id.clone())
+                .filter_map(|t| carried(t.state_hub_task_id.as_ref()))
                 .collect(),
         }
     }
@@ -254,7 +257,7 @@ impl<'a> Index<'a> {
         &self,
         repo: &str,
         key: &str,
-        claimed: &HashSet<String>,
+        claimed: &HashSet<Uuid>,
     ) -> Option<&'a WorkstreamRow> {
         let rows = self.ws_by_key.get(&(repo, key))?;
         rows.iter()
@@ -268,12 +271,12 @@ impl<'a> Index<'a> {
 
     fn task_by_key(
         &self,
-        ws: &str,
+        ws: Uuid,
         key: &str,
-        claimed: &HashSet<String>,
-        local: &HashSet<String>,
+        claimed: &HashSet<Uuid>,
+        local: &HashSet<Uuid>,
     ) -> Option<&'a TaskRow> {
-        let rows = self.tasks_of.get(ws)?;
+        let rows = self.tasks_of.get(&ws)?;
         rows.iter()
             .filter(|t| {
                 t.task_key == key
@@ -290,127 +293,248 @@ impl<'a> Index<'a> {
 
     /// The hub workstream a (skipped) file stands for, if any.
     fn ws_for(&self, wp: &Workplan, repo: &str) -> Option<&'a WorkstreamRow> {
-        if let Some(id) = &wp.state_hub_workstream_id {
-            return self.ws_by_id.get(id.as_str()).copied();
+        if let Some(id) = carried(wp.state_hub_workstream_id.as_ref()) {
+            return self.ws_by_id.get(&id).copied();
         }
         let key = wp.id.as_deref()?;
         self.ws_by_key.get(&(repo, key))?.first().copied()
     }
 }
 
-/// Matches the files of `scan` with `hub` (see the module doc).
+/// Matches the files of `scan` with `hub` (see the module doc), in named steps: per file,
+/// [`Reconciler::match_workstream`] and [`Reconciler::match_tasks`] decide which row each
+/// is (or skip the file), then [`Reconciler::record_workstream`] and
+/// [`Reconciler::record_task`] diff them field by field; last, [`Reconciler::orphans`] finds
+/// the rows no file has.
 pub fn reconcile(hub: &HubState, scan: &Scan, opts: &Options) -> Reconciliation {
-    let ix = Index::new(hub, scan);
-    let mut rec = Reconciliation::default();
-    let mut claimed_ws: HashSet<String> = HashSet::new();
-    let mut claimed_tasks: HashSet<String> = HashSet::new();
-    let mut seen_ws: HashSet<String> = HashSet::new();
-    let mut seen_tasks: HashSet<String> = HashSet::new();
-    let mut ws_files: HashMap<String, PathBuf> = HashMap::new();
+    let mut r = Reconciler::new(hub, scan, opts);
+    for (fi, f) in scan.files.iter().enumerate() {
+        r.file(fi, f);
+    }
+    r.orphans();
+    r.rec
+}
 
-    // A skipped file still accounts for its rows: they are not orphans.
-    let mark_seen = |wp: &Workplan,
-                     repo: &str,
-                     seen_ws: &mut HashSet<String>,
-                     seen_tasks: &mut HashSet<String>| {
-        if let Some(w) = ix.ws_for(wp, repo) {
-            seen_ws.insert(w.id.clone());
-            for t in ix.tasks_of.get(w.id.as_str()).into_iter().flatten() {
-                seen_tasks.insert(t.id.clone());
+/// The row a workplan file stands for.
+struct WorkstreamMatch<'a> {
+    /// The row's id (carried, matched by key, or new).
+    id: Uuid,
+    /// The hub's row, when it has one.
+    row: Option<&'a WorkstreamRow>,
+    /// The file carries the id.
+    carried: bool,
+}
+
+/// The row a task block stands for.
+struct TaskMatch<'a, 'f> {
+    /// Index of the task in its workplan.
+    index: usize,
+    /// The task block.
+    task: &'f Task,
+    /// Its status.
+    status: TaskStatus,
+    /// The row's id (carried, matched by key, or new).
+    id: Uuid,
+    /// The hub's row, when it has one.
+    row: Option<&'a TaskRow>,
+    /// The file carries the id.
+    carried: bool,
+}
+
+/// The `needs_human` flag a task row ends up with: the hub's, unless the file changed its own.
+struct Gate {
+    needs_human: bool,
+    reason: Option<String>,
+    by: Option<String>,
+    at: Option<String>,
+}
+
+/// The state of one reconciliation while it walks the files.
+struct Reconciler<'a> {
+    hub: &'a HubState,
+    scan: &'a Scan,
+    opts: &'a Options,
+    ix: Index<'a>,
+    rec: Reconciliation,
+    /// Ids taken by a file so far.
+    claimed_ws: HashSet<Uuid>,
+    claimed_tasks: HashSet<Uuid>,
+    /// Ids some file accounts for (taken or skipped): not orphans.
+    seen_ws: HashSet<Uuid>,
+    seen_tasks: HashSet<Uuid>,
+    /// The file (as shown) of each workstream taken.
+    ws_files: HashMap<Uuid, PathBuf>,
+}
+
+impl<'a> Reconciler<'a> {
+    fn new(hub: &'a HubState, scan: &'a Scan, opts: &'a Options) -> Self {
+        Reconciler {
+            hub,
+            scan,
+            opts,
+            ix: Index::new(hub, scan),
+            rec: Reconciliation::default(),
+            claimed_ws: HashSet::new(),
+            claimed_tasks: HashSet::new(),
+            seen_ws: HashSet::new(),
+            seen_tasks: HashSet::new(),
+            ws_files: HashMap::new(),
+        }
+    }
+
+    /// Skips file `fi` for `why`; its rows still count as seen (they are not orphans).
+    fn skip(&mut self, fi: usize, why: String, wp: &Workplan, repo: &str) {
+        self.rec.skipped.push((fi, why));
+        if let Some(w) = self.ix.ws_for(wp, repo) {
+            self.seen_ws.insert(w.id);
+            for t in self.ix.tasks_of.get(&w.id).into_iter().flatten() {
+                self.seen_tasks.insert(t.id);
             }
         }
         for t in &wp.tasks {
-            if let Some(id) = &t.state_hub_task_id {
-                seen_tasks.insert(id.clone());
+            if let Some(id) = carried(t.state_hub_task_id.as_ref()) {
+                self.seen_tasks.insert(id);
             }
         }
-    };
+    }
 
-    for (fi, f) in scan.files.iter().enumerate() {
-        let repo = scan.repos[f.repo].name.as_str();
+    /// One file: match its workstream and tasks, then record what differs.
+    fn file(&mut self, fi: usize, f: &'a ScannedFile) {
+        let repo = self.scan.repos[f.repo].name.as_str();
         let wp = &f.workplan;
         if let Some(why) = &f.skip {
-            rec.skipped.push((fi, why.clone()));
-            mark_seen(wp, repo, &mut seen_ws, &mut seen_tasks);
-            continue;
+            self.skip(fi, why.clone(), wp, repo);
+            return;
         }
         let Some(key) = wp.id.clone() else {
-            rec.skipped.push((fi, "the workplan has no id".into()));
-            continue;
+            self.rec.skipped.push((fi, "the workplan has no id".into()));
+            return;
         };
+        let Some(status) = wp.status else {
+            return self.skip(fi, "the workplan has no status".into(), wp, repo);
+        };
+        let ws = match self.match_workstream(wp, repo, &key) {
+            Ok(ws) => ws,
+            Err(why) => return self.skip(fi, why, wp, repo),
+        };
+        // The tasks are resolved before anything is recorded for this file.
+        let tasks = match self.match_tasks(wp, ws.id) {
+            Ok(tasks) => tasks,
+            Err(why) => return self.skip(fi, why, wp, repo),
+        };
+        self.claimed_ws.insert(ws.id);
+        self.seen_ws.insert(ws.id);
+        self.ws_files.insert(ws.id, f.path.clone());
+        self.rec.workstreams += 1;
+        self.rec.tasks += tasks.len();
+        self.record_workstream(fi, f, repo, &key, status, &ws);
+        for t in tasks {
+            self.record_task(fi, f, repo, &key, ws.id, t);
+        }
+    }
 
-        // The workstream.
-        let (ws_id, ws_hub, ws_carried) = match &wp.state_hub_workstream_id {
-            Some(u) if claimed_ws.contains(u) => {
-                rec.skipped.push((
-                    fi,
-                    format!("its state_hub_workstream_id {u} is also carried by an earlier file"),
+    /// Which row the workplan is: the id it carries, the unclaimed row with its key, or new.
+    fn match_workstream(
+        &self,
+        wp: &Workplan,
+        repo: &str,
+        key: &str,
+    ) -> Result<WorkstreamMatch<'a>, String> {
+        Ok(match carried(wp.state_hub_workstream_id.as_ref()) {
+            Some(u) if self.claimed_ws.contains(&u) => {
+                return Err(format!(
+                    "its state_hub_workstream_id {u} is also carried by an earlier file"
                 ));
-                mark_seen(wp, repo, &mut seen_ws, &mut seen_tasks);
-                continue;
             }
-            Some(u) => (u.clone(), ix.ws_by_id.get(u.as_str()).copied(), true),
-            None => match ix.ws_by_key(repo, &key, &claimed_ws) {
-                Some(w) => (w.id.clone(), Some(w), false),
-                None => (new_id(), None, false),
+            Some(u) => WorkstreamMatch {
+                id: u,
+                row: self.ix.ws_by_id.get(&u).copied(),
+                carried: true,
             },
-        };
+            None => match self.ix.ws_by_key(repo, key, &self.claimed_ws) {
+                Some(w) => WorkstreamMatch {
+                    id: w.id,
+                    row: Some(w),
+                    carried: false,
+                },
+                None => WorkstreamMatch {
+                    id: new_id(),
+                    row: None,
+                    carried: false,
+                },
+            },
+        })
+    }
 
-        // The tasks, resolved before anything is recorded for this file.
-        let mut local: HashSet<String> = HashSet::new();
-        let mut plan: Vec<(usize, &Task, String, Option<&TaskRow>, bool)> = Vec::new();
-        let mut conflict = None;
-        for (ti, t) in wp.tasks.iter().enumerate() {
-            let tkey = t.id.clone().unwrap_or_default();
-            let (id, row, carried) = match &t.state_hub_task_id {
-                Some(u) if claimed_tasks.contains(u) || local.contains(u) => {
-                    conflict = Some(format!(
+    /// Which row each task is; an id carried twice refuses the whole file.
+    fn match_tasks<'f>(
+        &self,
+        wp: &'f Workplan,
+        ws_id: Uuid,
+    ) -> Result<Vec<TaskMatch<'a, 'f>>, String> {
+        let mut local: HashSet<Uuid> = HashSet::new();
+        let mut out = Vec::with_capacity(wp.tasks.len());
+        for (index, task) in wp.tasks.iter().enumerate() {
+            let tkey = task.id.clone().unwrap_or_default();
+            let Some(status) = task.status else {
+                return Err(format!("task {tkey} has no status"));
+            };
+            let (id, row, carried) = match carried(task.state_hub_task_id.as_ref()) {
+                Some(u) if self.claimed_tasks.contains(&u) || local.contains(&u) => {
+                    return Err(format!(
                         "task {tkey}: its state_hub_task_id {u} is also carried by another task"
                     ));
-                    break;
                 }
-                Some(u) => (u.clone(), ix.task_by_id.get(u.as_str()).copied(), true),
-                None => match ix.task_by_key(&ws_id, &tkey, &claimed_tasks, &local) {
-                    Some(r) => (r.id.clone(), Some(r), false),
+                Some(u) => (u, self.ix.task_by_id.get(&u).copied(), true),
+                None => match self
+                    .ix
+                    .task_by_key(ws_id, &tkey, &self.claimed_tasks, &local)
+                {
+                    Some(r) => (r.id, Some(r), false),
                     None => (new_id(), None, false),
                 },
             };
-            local.insert(id.clone());
-            plan.push((ti, t, id, row, carried));
+            local.insert(id);
+            out.push(TaskMatch {
+                index,
+                task,
+                status,
+                id,
+                row,
+                carried,
+            });
         }
-        if let Some(why) = conflict {
-            rec.skipped.push((fi, why));
-            mark_seen(wp, repo, &mut seen_ws, &mut seen_tasks);
-            continue;
-        }
-        claimed_ws.insert(ws_id.clone());
-        seen_ws.insert(ws_id.clone());
-        ws_files.insert(ws_id.clone(), f.path.clone());
-        rec.workstreams += 1;
-        rec.tasks += plan.len();
+        Ok(out)
+    }
 
-        // Workstream fields.
+    /// The workstream row the file describes, diffed with the hub's.
+    fn record_workstream(
+        &mut self,
+        fi: usize,
+        f: &ScannedFile,
+        repo: &str,
+        key: &str,
+        status: WorkplanStatus,
+        ws: &WorkstreamMatch<'a>,
+    ) {
+        let (opts, wp, old) = (self.opts, &f.workplan, ws.row);
         let id_line = wp.locs.id.map_or(1, |l| l.line);
         let status_line = wp.locs.status.map_or(id_line, |l| l.line);
         let desired = WorkstreamRow {
-            id: ws_id.clone(),
-            workplan_id: key.clone(),
+            id: ws.id,
+            workplan_id: key.to_string(),
             repo: repo.to_string(),
             path: f.rel_path.clone(),
             title: wp.title.clone().unwrap_or_default(),
-            status: wp
-                .status
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
+            status,
             owner: wp.owner.clone(),
-            priority: wp.planning_priority.map(|p| p.as_str().to_string()),
+            priority: wp.planning_priority,
             planning_order: wp.planning_order,
-            created_at: ws_hub.map_or_else(|| opts.now.clone(), |h| h.created_at.clone()),
+            created_at: old.map_or_else(|| opts.now.clone(), |h| h.created_at.clone()),
             updated_at: opts.now.clone(),
             removed_at: None,
         };
         let mut fields = Vec::new();
-        let old = ws_hub;
         diff(
             &mut fields,
             "workplan_id",
@@ -476,12 +600,13 @@ pub fn reconcile(hub: &HubState, scan: &Scan, opts: &Options) -> Reconciliation 
                 id_line,
             );
         }
+        let rec = &mut self.rec;
         if old.is_none() || !fields.is_empty() {
             rec.writes.history.extend(history(
                 opts,
                 Entity::Workstream,
-                &ws_id,
-                &key,
+                ws.id,
+                key,
                 &fields,
                 old.is_none().then_some(desired.path.as_str()),
             ));
@@ -493,274 +618,314 @@ pub fn reconcile(hub: &HubState, scan: &Scan, opts: &Options) -> Reconciliation 
                 } else {
                     Action::Update
                 },
-                id: ws_id.clone(),
-                key: key.clone(),
+                id: ws.id,
+                key: key.to_string(),
                 repo: repo.to_string(),
                 file: f.path.clone(),
                 line: id_line,
-                id_from_file: ws_carried,
+                id_from_file: ws.carried,
                 fields,
             });
         }
-        if !ws_carried {
+        if !ws.carried {
             rec.id_writes.push(IdWrite {
                 file: fi,
                 path: f.path.clone(),
                 target: IdTarget::Workstream,
-                id: ws_id.clone(),
-                key: key.clone(),
+                id: ws.id,
+                key: key.to_string(),
                 line: id_line,
                 registered: old.is_some(),
             });
         }
+    }
 
-        // Task fields.
-        for (ti, t, id, row, carried) in plan {
-            claimed_tasks.insert(id.clone());
-            seen_tasks.insert(id.clone());
-            let tkey = t.id.clone().unwrap_or_default();
-            let key_line = t.locs.id.map_or(t.heading_line, |l| l.line);
-            let status_line = t.locs.status.map_or(key_line, |l| l.line);
-            let nh_line = t.locs.needs_human.map_or(key_line, |l| l.line);
-            let notes_line = t.notes_lines.map_or(t.heading_line, |l| l.0);
-            let file_nh = t.needs_human();
-            let file_reason = t.needs_human_reason.clone();
-            let (nh, reason, by, at) = match row {
-                Some(r)
-                    if (r.file_needs_human, &r.file_needs_human_reason)
-                        == (file_nh, &file_reason) =>
-                {
-                    (
-                        r.needs_human,
-                        r.needs_human_reason.clone(),
-                        r.needs_human_by.clone(),
-                        r.needs_human_at.clone(),
-                    )
-                }
-                // The file changed its flag (or this is a new row): take the file's, with a
-                // reason only when set.
-                Some(_) => (
-                    file_nh,
-                    file_reason.clone().filter(|_| file_nh),
-                    Some(opts.actor.clone()),
-                    Some(opts.now.clone()),
-                ),
-                None if file_nh => (
-                    true,
-                    file_reason.clone(),
-                    Some(opts.actor.clone()),
-                    Some(opts.now.clone()),
-                ),
-                None => (false, None, None, None),
-            };
-            let desired = TaskRow {
-                id: id.clone(),
-                task_key: tkey.clone(),
-                workstream_id: ws_id.clone(),
-                title: t.heading.clone(),
-                status: t.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                priority: t.priority.map(|p| p.as_str().to_string()),
-                notes: t.notes.clone(),
-                needs_human: nh,
-                needs_human_reason: reason,
-                needs_human_by: by,
-                needs_human_at: at,
-                file_needs_human: file_nh,
-                file_needs_human_reason: file_reason,
-                created_at: row.map_or_else(|| opts.now.clone(), |r| r.created_at.clone()),
-                updated_at: opts.now.clone(),
-                removed_at: None,
-            };
-            let mut fields = Vec::new();
-            diff(
-                &mut fields,
-                "task_key",
-                row.map(|r| &r.task_key),
-                Some(&desired.task_key),
-                key_line,
-            );
-            if let Some(r) = row
-                && r.workstream_id != ws_id
+    /// The `needs_human` flag of a task: the hub's while the file says what it said at the
+    /// last sync; the file's (with a reason only when set) once the file changes it, or for a
+    /// new row.
+    fn gate(&self, task: &Task, row: Option<&TaskRow>) -> Gate {
+        let file_nh = task.needs_human();
+        let file_reason = task.needs_human_reason.clone();
+        let by_now = || (Some(self.opts.actor.clone()), Some(self.opts.now.clone()));
+        match row {
+            Some(r)
+                if (r.file_needs_human, &r.file_needs_human_reason) == (file_nh, &file_reason) =>
             {
-                let old_ws = ix
-                    .ws_by_id
-                    .get(r.workstream_id.as_str())
-                    .map_or_else(|| r.workstream_id.clone(), |w| w.workplan_id.clone());
-                fields.push(FieldChange {
-                    field: "workstream",
-                    old: Some(old_ws),
-                    new: Some(key.clone()),
-                    line: key_line,
-                });
+                Gate {
+                    needs_human: r.needs_human,
+                    reason: r.needs_human_reason.clone(),
+                    by: r.needs_human_by.clone(),
+                    at: r.needs_human_at.clone(),
+                }
             }
-            diff(
-                &mut fields,
-                "title",
-                row.map(|r| &r.title),
-                Some(&desired.title),
-                t.heading_line,
-            );
-            diff(
-                &mut fields,
-                "status",
-                row.map(|r| &r.status),
-                Some(&desired.status),
-                status_line,
-            );
-            diff(
-                &mut fields,
-                "priority",
-                row.and_then(|r| r.priority.as_ref()),
-                desired.priority.as_ref(),
-                key_line,
-            );
-            if row.is_some() || !desired.notes.is_empty() {
-                diff(
-                    &mut fields,
-                    "notes",
-                    row.map(|r| &r.notes),
-                    Some(&desired.notes),
-                    notes_line,
-                );
+            Some(_) => {
+                let (by, at) = by_now();
+                Gate {
+                    needs_human: file_nh,
+                    reason: file_reason.filter(|_| file_nh),
+                    by,
+                    at,
+                }
             }
-            if row.is_some() || desired.needs_human {
-                diff(
-                    &mut fields,
-                    "needs_human",
-                    row.map(|r| &r.needs_human),
-                    Some(&desired.needs_human),
-                    nh_line,
-                );
+            None if file_nh => {
+                let (by, at) = by_now();
+                Gate {
+                    needs_human: true,
+                    reason: file_reason,
+                    by,
+                    at,
+                }
             }
+            None => Gate {
+                needs_human: false,
+                reason: None,
+                by: None,
+                at: None,
+            },
+        }
+    }
+
+    /// The task row a task block describes, diffed with the hub's.
+    fn record_task(
+        &mut self,
+        fi: usize,
+        f: &ScannedFile,
+        repo: &str,
+        ws_key: &str,
+        ws_id: Uuid,
+        m: TaskMatch<'a, '_>,
+    ) {
+        let TaskMatch {
+            index,
+            task: t,
+            status,
+            id,
+            row,
+            carried,
+        } = m;
+        let opts = self.opts;
+        self.claimed_tasks.insert(id);
+        self.seen_tasks.insert(id);
+        let tkey = t.id.clone().unwrap_or_default();
+        let key_line = t.locs.id.map_or(t.heading_line, |l| l.line);
+        let status_line = t.locs.status.map_or(key_line, |l| l.line);
+        let nh_line = t.locs.needs_human.map_or(key_line, |l| l.line);
+        let notes_line = t.notes_lines.map_or(t.heading_line, |l| l.0);
+        let gate = self.gate(t, row);
+        let desired = TaskRow {
+            id,
+            task_key: tkey.clone(),
+            workstream_id: ws_id,
+            title: t.heading.clone(),
+            status,
+            priority: t.priority,
+            notes: t.notes.clone(),
+            needs_human: gate.needs_human,
+            needs_human_reason: gate.reason,
+            needs_human_by: gate.by,
+            needs_human_at: gate.at,
+            file_needs_human: t.needs_human(),
+            file_needs_human_reason: t.needs_human_reason.clone(),
+            created_at: row.map_or_else(|| opts.now.clone(), |r| r.created_at.clone()),
+            updated_at: opts.now.clone(),
+            removed_at: None,
+        };
+        let mut fields = Vec::new();
+        diff(
+            &mut fields,
+            "task_key",
+            row.map(|r| &r.task_key),
+            Some(&desired.task_key),
+            key_line,
+        );
+        if let Some(r) = row
+            && r.workstream_id != ws_id
+        {
+            let old_ws = self
+                .ix
+                .ws_by_id
+                .get(&r.workstream_id)
+                .map_or_else(|| r.workstream_id.to_string(), |w| w.workplan_id.clone());
+            fields.push(FieldChange {
+                field: "workstream",
+                old: Some(old_ws),
+                new: Some(ws_key.to_string()),
+                line: key_line,
+            });
+        }
+        diff(
+            &mut fields,
+            "title",
+            row.map(|r| &r.title),
+            Some(&desired.title),
+            t.heading_line,
+        );
+        diff(
+            &mut fields,
+            "status",
+            row.map(|r| &r.status),
+            Some(&desired.status),
+            status_line,
+        );
+        diff(
+            &mut fields,
+            "priority",
+            row.and_then(|r| r.priority.as_ref()),
+            desired.priority.as_ref(),
+            key_line,
+        );
+        if row.is_some() || !desired.notes.is_empty() {
             diff(
                 &mut fields,
-                "needs_human_reason",
-                row.and_then(|r| r.needs_human_reason.as_ref()),
-                desired.needs_human_reason.as_ref(),
+                "notes",
+                row.map(|r| &r.notes),
+                Some(&desired.notes),
+                notes_line,
+            );
+        }
+        if row.is_some() || desired.needs_human {
+            diff(
+                &mut fields,
+                "needs_human",
+                row.map(|r| &r.needs_human),
+                Some(&desired.needs_human),
                 nh_line,
             );
-            if let Some(r) = row {
-                diff(
-                    &mut fields,
-                    "removed_at",
-                    r.removed_at.as_ref(),
-                    None,
-                    key_line,
-                );
-            }
-            // The bookkeeping of what the file said changes the row without a visible field.
-            let bookkeeping = row.is_some_and(|r| {
-                (r.file_needs_human, &r.file_needs_human_reason)
-                    != (desired.file_needs_human, &desired.file_needs_human_reason)
+        }
+        diff(
+            &mut fields,
+            "needs_human_reason",
+            row.and_then(|r| r.needs_human_reason.as_ref()),
+            desired.needs_human_reason.as_ref(),
+            nh_line,
+        );
+        if let Some(r) = row {
+            diff(
+                &mut fields,
+                "removed_at",
+                r.removed_at.as_ref(),
+                None,
+                key_line,
+            );
+        }
+        // The bookkeeping of what the file said changes the row without a visible field.
+        let bookkeeping = row.is_some_and(|r| {
+            (r.file_needs_human, &r.file_needs_human_reason)
+                != (desired.file_needs_human, &desired.file_needs_human_reason)
+        });
+        let rec = &mut self.rec;
+        if row.is_none() || !fields.is_empty() || bookkeeping {
+            rec.writes.history.extend(history(
+                opts,
+                Entity::Task,
+                id,
+                &tkey,
+                &fields,
+                row.is_none().then_some(ws_key),
+            ));
+            rec.writes.tasks.push(desired);
+        }
+        if row.is_none() || !fields.is_empty() {
+            rec.changes.push(EntityChange {
+                entity: Entity::Task,
+                action: if row.is_none() {
+                    Action::Create
+                } else {
+                    Action::Update
+                },
+                id,
+                key: tkey.clone(),
+                repo: repo.to_string(),
+                file: f.path.clone(),
+                line: key_line,
+                id_from_file: carried,
+                fields,
             });
-            if row.is_none() || !fields.is_empty() || bookkeeping {
-                rec.writes.history.extend(history(
-                    opts,
-                    Entity::Task,
-                    &id,
-                    &tkey,
-                    &fields,
-                    row.is_none().then_some(key.as_str()),
-                ));
-                rec.writes.tasks.push(desired);
-            }
-            if row.is_none() || !fields.is_empty() {
-                rec.changes.push(EntityChange {
-                    entity: Entity::Task,
-                    action: if row.is_none() {
-                        Action::Create
-                    } else {
-                        Action::Update
-                    },
-                    id: id.clone(),
-                    key: tkey.clone(),
-                    repo: repo.to_string(),
-                    file: f.path.clone(),
-                    line: key_line,
-                    id_from_file: carried,
-                    fields,
-                });
-            }
-            if !carried {
-                rec.id_writes.push(IdWrite {
-                    file: fi,
-                    path: f.path.clone(),
-                    target: IdTarget::Task(ti),
-                    id,
-                    key: tkey,
-                    line: key_line,
-                    registered: row.is_some(),
-                });
-            }
+        }
+        if !carried {
+            rec.id_writes.push(IdWrite {
+                file: fi,
+                path: f.path.clone(),
+                target: IdTarget::Task(index),
+                id,
+                key: tkey,
+                line: key_line,
+                registered: row.is_some(),
+            });
         }
     }
 
-    // Orphans: rows of the repos looked at that no file has.
-    let scope: HashMap<&str, &PathBuf> = scan
-        .repos
-        .iter()
-        .map(|r| (r.name.as_str(), &r.root))
-        .collect();
-    let mut orphan_ws: HashSet<&str> = HashSet::new();
-    for w in &hub.workstreams {
-        let Some(root) = scope.get(w.repo.as_str()) else {
-            continue;
-        };
-        if w.removed_at.is_some() || seen_ws.contains(&w.id) {
-            continue;
-        }
-        orphan_ws.insert(w.id.as_str());
-        let live: Vec<&&TaskRow> = ix
-            .tasks_of
-            .get(w.id.as_str())
-            .into_iter()
-            .flatten()
-            .filter(|t| t.removed_at.is_none() && !seen_tasks.contains(&t.id))
+    /// Rows of the repos looked at that no file has; retired with `prune`.
+    fn orphans(&mut self) {
+        let (hub, opts) = (self.hub, self.opts);
+        let scope: HashMap<&str, &PathBuf> = self
+            .scan
+            .repos
+            .iter()
+            .map(|r| (r.name.as_str(), &r.root))
             .collect();
-        rec.orphans.push(Orphan {
-            entity: Entity::Workstream,
-            id: w.id.clone(),
-            key: w.workplan_id.clone(),
-            repo: w.repo.clone(),
-            path: w.path.clone(),
-            file: root.join(&w.path),
-            tasks: live.len(),
-        });
-        if opts.prune {
-            retire_ws(&mut rec, opts, w, root.join(&w.path));
-            for t in live {
-                retire_task(&mut rec, opts, t, w, root.join(&w.path));
+        let mut orphan_ws: HashSet<Uuid> = HashSet::new();
+        for w in &hub.workstreams {
+            let Some(root) = scope.get(w.repo.as_str()) else {
+                continue;
+            };
+            if w.removed_at.is_some() || self.seen_ws.contains(&w.id) {
+                continue;
+            }
+            orphan_ws.insert(w.id);
+            let live: Vec<&TaskRow> = self
+                .ix
+                .tasks_of
+                .get(&w.id)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|t| t.removed_at.is_none() && !self.seen_tasks.contains(&t.id))
+                .collect();
+            self.rec.orphans.push(Orphan {
+                entity: Entity::Workstream,
+                id: w.id,
+                key: w.workplan_id.clone(),
+                repo: w.repo.clone(),
+                path: w.path.clone(),
+                file: root.join(&w.path),
+                tasks: live.len(),
+            });
+            if opts.prune {
+                retire_ws(&mut self.rec, opts, w, root.join(&w.path));
+                for t in live {
+                    retire_task(&mut self.rec, opts, t, w, root.join(&w.path));
+                }
+            }
+        }
+        for t in &hub.tasks {
+            if t.removed_at.is_some()
+                || self.seen_tasks.contains(&t.id)
+                || orphan_ws.contains(&t.workstream_id)
+            {
+                continue;
+            }
+            // Only tasks of workstreams a file has: the others are out of scope or counted above.
+            let Some(w) = self.ix.ws_by_id.get(&t.workstream_id).copied() else {
+                continue;
+            };
+            let Some(file) = self.ws_files.get(&w.id).cloned() else {
+                continue;
+            };
+            self.rec.orphans.push(Orphan {
+                entity: Entity::Task,
+                id: t.id,
+                key: t.task_key.clone(),
+                repo: w.repo.clone(),
+                path: w.path.clone(),
+                file: file.clone(),
+                tasks: 0,
+            });
+            if opts.prune {
+                retire_task(&mut self.rec, opts, t, w, file);
             }
         }
     }
-    for t in &hub.tasks {
-        if t.removed_at.is_some()
-            || seen_tasks.contains(&t.id)
-            || orphan_ws.contains(t.workstream_id.as_str())
-        {
-            continue;
-        }
-        // Only tasks of workstreams a file has: the others are out of scope or counted above.
-        let Some(w) = ix.ws_by_id.get(t.workstream_id.as_str()) else {
-            continue;
-        };
-        let Some(file) = ws_files.get(&w.id).cloned() else {
-            continue;
-        };
-        rec.orphans.push(Orphan {
-            entity: Entity::Task,
-            id: t.id.clone(),
-            key: t.task_key.clone(),
-            repo: w.repo.clone(),
-            path: w.path.clone(),
-            file: file.clone(),
-            tasks: 0,
-        });
-        if opts.prune {
-            retire_task(&mut rec, opts, t, w, file);
-        }
-    }
-    rec
 }
 
 fn retire_ws(rec: &mut Reconciliation, opts: &Options, w: &WorkstreamRow, file: PathBuf) {
@@ -773,7 +938,7 @@ fn retire_ws(rec: &mut Reconciliation, opts: &Options, w: &WorkstreamRow, file: 
     rec.writes.history.extend(history(
         opts,
         Entity::Workstream,
-        &w.id,
+        w.id,
         &w.workplan_id,
         &fields,
         None,
@@ -786,7 +951,7 @@ fn retire_ws(rec: &mut Reconciliation, opts: &Options, w: &WorkstreamRow, file: 
     rec.changes.push(EntityChange {
         entity: Entity::Workstream,
         action: Action::Remove,
-        id: w.id.clone(),
+        id: w.id,
         key: w.workplan_id.clone(),
         repo: w.repo.clone(),
         file,
@@ -812,7 +977,7 @@ fn retire_task(
     rec.writes.history.extend(history(
         opts,
         Entity::Task,
-        &t.id,
+        t.id,
         &t.task_key,
         &fields,
         None,
@@ -825,7 +990,7 @@ fn retire_task(
     rec.changes.push(EntityChange {
         entity: Entity::Task,
         action: Action::Remove,
-        id: t.id.clone(),
+        id: t.id,
         key: t.task_key.clone(),
         repo: w.repo.clone(),
         file,

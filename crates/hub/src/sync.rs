@@ -146,7 +146,7 @@ fn write_ids(scan: &Scan, rec: &Reconciliation) -> (Vec<FileWrite>, Vec<String>)
         }
         let mut edits = Vec::new();
         for w in &ids {
-            match id_edit(source, &f.workplan, w.target, &w.id) {
+            match id_edit(source, &f.workplan, w.target, &w.id.to_string()) {
                 Ok(Some(e)) => edits.push(e),
                 Ok(None) => {}
                 Err(e) => problems.push(format!(

@@ -9,12 +9,12 @@ use platformctl_hub::{
 
 fn row(id: &str) -> WorkstreamRow {
     WorkstreamRow {
-        id: id.into(),
+        id: id.parse().unwrap(),
         workplan_id: "WP-1".into(),
         repo: "r".into(),
         path: "workplans/WP-1.md".into(),
         title: "t".into(),
-        status: "active".into(),
+        status: platformctl_workplan::WorkplanStatus::Active,
         owner: None,
         priority: None,
         planning_order: None,
@@ -46,7 +46,7 @@ fn a_failed_body_writes_nothing_and_history_is_append_only() {
                 at: "2026-06-10T08:00:00.000Z".into(),
                 actor: "t".into(),
                 entity: Entity::Workstream,
-                entity_id: id.into(),
+                entity_id: id.parse().unwrap(),
                 entity_key: "WP-1".into(),
                 field: "created".into(),
                 old: None,
@@ -71,6 +71,13 @@ fn a_failed_body_writes_nothing_and_history_is_append_only() {
         let e = conn.execute(sql, []).unwrap_err();
         assert!(e.to_string().contains("append-only"), "{sql}: {e}");
     }
+
+    // Rows are typed when read: a stored word that is not a status is an error naming it.
+    conn.execute("UPDATE workstreams SET status = 'bogus'", [])
+        .unwrap();
+    drop(conn);
+    let e = open(&url).unwrap().read().unwrap_err().to_string();
+    assert!(e.contains("`bogus` is not a WorkplanStatus"), "{e}");
 }
 
 #[test]
@@ -110,4 +117,22 @@ fn sync_then_check_is_clean_and_ids_are_written_byte_for_byte() {
     assert_eq!(after, expected);
     assert_eq!(st.tasks[0].notes, "notes");
     assert!(check(hub.as_mut(), &repos).unwrap().findings.is_empty());
+}
+
+/// A PostgreSQL password never shows, in either form: `p%40ss` as written or `p@ss` as the
+/// client decodes it (the port is closed, so the connection fails at once).
+#[test]
+fn a_postgres_password_never_shows_in_a_connection_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = HubUrl::parse(&format!(
+        "postgres://hub:p%40ss@127.0.0.1:{port}/hub?connect_timeout=5"
+    ))
+    .unwrap();
+    let e = open(&url).err().expect("nothing listens").to_string();
+    assert!(e.contains(&format!("hub:***@127.0.0.1:{port}/hub")), "{e}");
+    assert!(!e.contains("p@ss") && !e.contains("p%40ss"), "{e}");
 }

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use platformctl_diagnostics::{Bom, ReadError, read_text};
 
 use crate::finding::{Code, Finding};
+use crate::model::repo_of;
 use crate::model::{Loc, Workplan};
 use crate::parse::parse;
-use crate::status::repo_of;
 
 /// The largest workplan read (4 MiB: a long progress log is a few hundred KiB). A larger
 /// file is a C-01 finding, not read.

@@ -1,7 +1,7 @@
 //! The typed model of a workplan: what `parse` produces and every later stage consumes.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -249,10 +249,10 @@ pub struct Workplan {
     pub planning_priority: Option<Priority>,
     /// `planning_order` (lower first).
     pub planning_order: Option<i64>,
-    /// `created` (`YYYY-MM-DD`).
-    pub created: Option<String>,
-    /// `updated` (`YYYY-MM-DD`).
-    pub updated: Option<String>,
+    /// `created` (`YYYY-MM-DD`; serialised in that form).
+    pub created: Option<jiff::civil::Date>,
+    /// `updated` (`YYYY-MM-DD`; serialised in that form).
+    pub updated: Option<jiff::civil::Date>,
     /// `state_hub_workstream_id`, once hub sync has registered the workplan.
     pub state_hub_workstream_id: Option<String>,
     /// The `## Task:` sections, in file order.
@@ -270,11 +270,22 @@ pub struct Workplan {
     pub source_len: usize,
 }
 
+/// The repository name for a workplan file: the folder holding its `workplans/` folder,
+/// read from the path alone (`None` for `workplans/x.md` given relative to that folder's
+/// parent: [`crate::load_paths`] resolves that case).
+pub fn repo_of(file: &Path) -> Option<String> {
+    let dir = file.parent()?;
+    if dir.file_name()? != "workplans" {
+        return None;
+    }
+    Some(dir.parent()?.file_name()?.to_string_lossy().into_owned())
+}
+
 impl Workplan {
     /// An empty workplan for `file` (nothing could be read).
     pub fn empty(file: PathBuf) -> Self {
         Workplan {
-            repo: crate::status::repo_of(&file),
+            repo: repo_of(&file),
             file,
             id: None,
             title: None,

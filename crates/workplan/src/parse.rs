@@ -12,7 +12,7 @@ use crate::model::{
     WorkplanStatus,
 };
 use crate::secrets;
-use crate::text::{is_date, is_valid_id, lines_in};
+use crate::text::{is_valid_id, lines_in, parse_date};
 
 /// Bounds for the YAML of frontmatter and task blocks: both are small, flat mappings.
 pub(crate) fn yaml_limits() -> Limits {
@@ -282,11 +282,11 @@ impl<'a> P<'a> {
         }
         for key in ["created", "updated"] {
             if let Some((v, loc)) = f.scalar(key) {
-                if is_date(&v) {
+                if let Some(date) = parse_date(&v) {
                     if key == "created" {
-                        wp.created = Some(v);
+                        wp.created = Some(date);
                     } else {
-                        wp.updated = Some(v);
+                        wp.updated = Some(date);
                     }
                 } else {
                     f.report(loc, format!("`{key}` must be a date `YYYY-MM-DD`"));

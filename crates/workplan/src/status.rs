@@ -1,10 +1,11 @@
 //! `workplan status`: the open-state line per workplan and the ordered table.
 
 use std::cmp::Ordering;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
+pub use crate::model::repo_of;
 use crate::model::{Counts, Priority, TaskStatus, Workplan, WorkplanStatus};
 
 /// The open state the way an operator writes it: `1 wait, 2 progress, 5 todo, 2 done`.
@@ -67,17 +68,6 @@ pub struct StatusRow {
     pub open_state: String,
     /// Open tasks with `needs_human: true`.
     pub needs_human: usize,
-}
-
-/// The repository name for a workplan file: the folder holding its `workplans/` folder,
-/// read from the path alone (`None` for `workplans/x.md` given relative to that folder's
-/// parent: [`crate::load_paths`] resolves that case).
-pub fn repo_of(file: &Path) -> Option<String> {
-    let dir = file.parent()?;
-    if dir.file_name()? != "workplans" {
-        return None;
-    }
-    Some(dir.parent()?.file_name()?.to_string_lossy().into_owned())
 }
 
 /// The status table across all workplans given (of one or several repos), ordered by

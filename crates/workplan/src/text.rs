@@ -5,7 +5,9 @@ use platformctl_diagnostics::Pos;
 
 use crate::model::Loc;
 
+#[cfg(test)]
 pub(crate) use platformctl_yaml::words::is_date;
+pub(crate) use platformctl_yaml::words::parse_date;
 
 /// A position of the workspace's line index as a workplan location.
 impl From<Pos> for Loc {

@@ -10,6 +10,38 @@ fn active_with(body: &str) -> String {
     doc(&front("active"), body)
 }
 
+/// A date that does not exist is refused where it is written, never rolled over
+/// (`2026-02-31` is not March 3).
+#[test]
+fn an_impossible_date_is_refused_at_its_line_and_column() {
+    let body = "# WP-1\n";
+    for (front, line, column) in [
+        (
+            "id: WP-1\ntitle: t\nstatus: active\ncreated: 2026-02-31\n",
+            5,
+            10,
+        ),
+        (
+            "id: WP-1\ntitle: t\nstatus: active\nupdated:   \"2026-04-31\"\n",
+            5,
+            12,
+        ),
+    ] {
+        let (wp, f) = parse_str(&doc(front, body));
+        assert_eq!((wp.created, wp.updated), (None, None));
+        let dates: Vec<_> = f
+            .iter()
+            .filter(|f| f.message.contains("must be a date"))
+            .collect();
+        assert_eq!(dates.len(), 1, "{front:?}: {f:?}");
+        assert_eq!(
+            (dates[0].code, dates[0].line, dates[0].column),
+            (Code::C01, line, column),
+            "{front:?}"
+        );
+    }
+}
+
 #[test]
 fn reads_frontmatter_and_tasks() {
     let text = doc(
@@ -28,8 +60,8 @@ fn reads_frontmatter_and_tasks() {
     assert_eq!(wp.status, Some(WorkplanStatus::Active));
     assert_eq!(wp.owner.as_deref(), Some("ops"));
     assert_eq!(wp.planning_order, Some(7));
-    assert_eq!(wp.created.as_deref(), Some("2026-06-01"));
-    assert_eq!(wp.updated.as_deref(), Some("2026-06-03"));
+    assert_eq!(wp.created, Some(jiff::civil::date(2026, 6, 1)));
+    assert_eq!(wp.updated, Some(jiff::civil::date(2026, 6, 3)));
     assert_eq!(
         wp.state_hub_workstream_id.as_deref(),
         Some("611b1f37-9b58-4e0e-b599-74576406fb3a")

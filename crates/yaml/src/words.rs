@@ -1,32 +1,28 @@
 //! Checks on the words YAML documents hold, shared by every document checker (manifests,
 //! workplans): calendar dates. ("Did you mean" is `platformctl_diagnostics::did_you_mean`.)
 
-/// `YYYY-MM-DD` with a real month and day (leap years included).
-pub fn is_date(s: &str) -> bool {
+/// `YYYY-MM-DD` with a real month and day (leap years included), as a calendar date.
+///
+/// Exactly that shape: no week or ordinal dates, no basic format (`20260520`), no
+/// six-digit years; the calendar itself is jiff's, so `2026-02-31` is refused, never
+/// rolled over into March.
+pub fn parse_date(s: &str) -> Option<jiff::civil::Date> {
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = s.get(r)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
+    jiff::civil::Date::strptime("%Y-%m-%d", s).ok()
+}
+
+/// Whether `s` is a [`parse_date`] date.
+pub fn is_date(s: &str) -> bool {
+    parse_date(s).is_some()
 }
 
 #[cfg(test)]
@@ -38,6 +34,15 @@ mod tests {
         assert!(is_date("2026-05-20"));
         assert!(is_date("2024-02-29"));
         assert!(!is_date("2023-02-29"));
+        assert!(!is_date("2026-02-31"), "no rolling over into March");
+        assert!(!is_date("2026-04-31"));
+        assert!(!is_date("2026-00-10"));
+        assert!(!is_date("2026-01-00"));
+        assert!(!is_date("+02026-01-01"));
+        assert_eq!(
+            parse_date("2024-02-29"),
+            Some(jiff::civil::date(2024, 2, 29))
+        );
         assert!(!is_date("2026-13-01"));
         assert!(!is_date("2026-5-20"));
         assert!(!is_date("06/01/2026"));

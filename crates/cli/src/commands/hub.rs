@@ -470,7 +470,7 @@ fn human(cli: &Cli, args: &HubArgs, a: &HubHumanArgs) -> u8 {
         .map(|g| {
             [
                 g.task_key.clone(),
-                g.status.clone(),
+                g.status.to_string(),
                 g.workplan_id.clone(),
                 g.at.clone().unwrap_or_else(|| "-".into()),
                 g.by.clone().unwrap_or_else(|| "-".into()),

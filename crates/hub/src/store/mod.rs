@@ -11,6 +11,20 @@ use crate::HubError;
 use crate::model::{HistoryRow, HubState, Writes};
 use crate::url::HubUrl;
 
+/// A column stored as text and typed when read: a UUID or one of the workplan words
+/// (`status`, `priority`). A stored text that is not one is a read error naming it, never a
+/// silent default. Each backend implements its `FromSql` for it.
+pub(crate) struct Text<T>(pub T);
+
+/// Why a stored text is not the value it should be.
+fn not_a_value<T>(text: &str) -> String {
+    let what = std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("value");
+    format!("`{text}` is not a {what}")
+}
+
 pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
 

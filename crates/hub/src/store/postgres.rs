@@ -1,10 +1,9 @@
 //! The shared backend: PostgreSQL over the synchronous `postgres` client (no TLS: reach a
 //! remote hub over a tunnel or a private network).
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use postgres::{Client, Config, NoTls, Transaction};
+use postgres::{Client, NoTls, Transaction};
 
 use super::{HistoryQuery, MIGRATIONS, Store};
 use crate::HubError;
@@ -105,15 +104,11 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects (10 s connect timeout unless the URL sets one) and migrates.
     pub fn open(url: HubUrl) -> Result<PostgresStore, HubError> {
-        let HubUrl::Postgres(text) = &url else {
+        let HubUrl::Postgres(pg) = &url else {
             return Err(HubError::Url("not a postgres:// URL".into()));
         };
-        let scrub = |m: String| match url.secret() {
-            Some(s) => m.replace(&s, "***"),
-            None => m,
-        };
-        let mut config = Config::from_str(text)
-            .map_err(|e| HubError::Url(scrub(format!("{}: {e}", url.redacted()))))?;
+        let scrub = |m: String| url.scrub(m);
+        let mut config = pg.config().clone();
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -166,10 +161,7 @@ impl PostgresStore {
         })();
         res.map_err(|e| {
             let m = format!("postgres: migrating {}: {}", url.redacted(), full(&e));
-            HubError::Store(match url.secret() {
-                Some(s) => m.replace(&s, "***"),
-                None => m,
-            })
+            HubError::Store(url.scrub(m))
         })?;
         let newest: Option<i64> = self
             .client
@@ -189,10 +181,7 @@ impl PostgresStore {
 
 fn store_err(url: &HubUrl, e: &postgres::Error) -> HubError {
     let m = format!("postgres: {}", full(e));
-    HubError::Store(match url.secret() {
-        Some(s) => m.replace(&s, "***"),
-        None => m,
-    })
+    HubError::Store(url.scrub(m))
 }
 
 /// The error with its database detail (`postgres::Error`'s Display alone says only "db error").
@@ -212,6 +201,35 @@ fn full(e: &postgres::Error) -> String {
     }
 }
 
+impl<'a, T: std::str::FromStr> postgres::types::FromSql<'a> for super::Text<T> {
+    fn from_sql(
+        ty: &postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let text = <&str as postgres::types::FromSql>::from_sql(ty, raw)?;
+        text.parse()
+            .map(super::Text)
+            .map_err(|_| super::not_a_value::<T>(text).into())
+    }
+
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        <&str as postgres::types::FromSql>::accepts(ty)
+    }
+}
+
+/// Column `i`, read as text, typed.
+fn typed<T: std::str::FromStr>(r: &postgres::Row, i: usize) -> Result<T, postgres::Error> {
+    Ok(r.try_get::<_, super::Text<T>>(i)?.0)
+}
+
+/// Column `i`, read as text or NULL, typed.
+fn typed_opt<T: std::str::FromStr>(
+    r: &postgres::Row,
+    i: usize,
+) -> Result<Option<T>, postgres::Error> {
+    Ok(r.try_get::<_, Option<super::Text<T>>>(i)?.map(|t| t.0))
+}
+
 fn read_state(tx: &mut Transaction<'_>) -> Result<HubState, postgres::Error> {
     let rows = tx.query(
         concat!(
@@ -227,21 +245,23 @@ fn read_state(tx: &mut Transaction<'_>) -> Result<HubState, postgres::Error> {
     )?;
     let workstreams = rows
         .iter()
-        .map(|r| WorkstreamRow {
-            id: r.get(0),
-            workplan_id: r.get(1),
-            repo: r.get(2),
-            path: r.get(3),
-            title: r.get(4),
-            status: r.get(5),
-            owner: r.get(6),
-            priority: r.get(7),
-            planning_order: r.get(8),
-            created_at: r.get(9),
-            updated_at: r.get(10),
-            removed_at: r.get(11),
+        .map(|r| {
+            Ok(WorkstreamRow {
+                id: typed(r, 0)?,
+                workplan_id: r.try_get(1)?,
+                repo: r.try_get(2)?,
+                path: r.try_get(3)?,
+                title: r.try_get(4)?,
+                status: typed(r, 5)?,
+                owner: r.try_get(6)?,
+                priority: typed_opt(r, 7)?,
+                planning_order: r.try_get(8)?,
+                created_at: r.try_get(9)?,
+                updated_at: r.try_get(10)?,
+                removed_at: r.try_get(11)?,
+            })
         })
-        .collect();
+        .collect::<Result<_, postgres::Error>>()?;
     let rows = tx.query(
         concat!(
             "SELECT id::text, task_key, workstream_id::text, title, status, priority, notes, ",
@@ -259,25 +279,27 @@ fn read_state(tx: &mut Transaction<'_>) -> Result<HubState, postgres::Error> {
     )?;
     let tasks = rows
         .iter()
-        .map(|r| TaskRow {
-            id: r.get(0),
-            task_key: r.get(1),
-            workstream_id: r.get(2),
-            title: r.get(3),
-            status: r.get(4),
-            priority: r.get(5),
-            notes: r.get(6),
-            needs_human: r.get(7),
-            needs_human_reason: r.get(8),
-            needs_human_by: r.get(9),
-            needs_human_at: r.get(10),
-            file_needs_human: r.get(11),
-            file_needs_human_reason: r.get(12),
-            created_at: r.get(13),
-            updated_at: r.get(14),
-            removed_at: r.get(15),
+        .map(|r| {
+            Ok(TaskRow {
+                id: typed(r, 0)?,
+                task_key: r.try_get(1)?,
+                workstream_id: typed(r, 2)?,
+                title: r.try_get(3)?,
+                status: typed(r, 4)?,
+                priority: typed_opt(r, 5)?,
+                notes: r.try_get(6)?,
+                needs_human: r.try_get(7)?,
+                needs_human_reason: r.try_get(8)?,
+                needs_human_by: r.try_get(9)?,
+                needs_human_at: r.try_get(10)?,
+                file_needs_human: r.try_get(11)?,
+                file_needs_human_reason: r.try_get(12)?,
+                created_at: r.try_get(13)?,
+                updated_at: r.try_get(14)?,
+                removed_at: r.try_get(15)?,
+            })
         })
-        .collect();
+        .collect::<Result<_, postgres::Error>>()?;
     Ok(HubState { workstreams, tasks })
 }
 
@@ -302,14 +324,14 @@ fn write(tx: &mut Transaction<'_>, w: &Writes) -> Result<(), postgres::Error> {
                  planning_order = excluded.planning_order, updated_at = excluded.updated_at,
                  removed_at = excluded.removed_at",
             &[
-                &col(|r| Some(r.id.clone())),
+                &col(|r| Some(r.id.to_string())),
                 &col(|r| Some(r.workplan_id.clone())),
                 &col(|r| Some(r.repo.clone())),
                 &col(|r| Some(r.path.clone())),
                 &col(|r| Some(r.title.clone())),
-                &col(|r| Some(r.status.clone())),
+                &col(|r| Some(r.status.as_str().to_string())),
                 &col(|r| r.owner.clone()),
-                &col(|r| r.priority.clone()),
+                &col(|r| r.priority.map(|p| p.as_str().to_string())),
                 &order,
                 &col(|r| Some(r.created_at.clone())),
                 &col(|r| Some(r.updated_at.clone())),
@@ -345,12 +367,12 @@ fn write(tx: &mut Transaction<'_>, w: &Writes) -> Result<(), postgres::Error> {
                  file_needs_human_reason = excluded.file_needs_human_reason,
                  updated_at = excluded.updated_at, removed_at = excluded.removed_at",
             &[
-                &col(|r| Some(r.id.clone())),
+                &col(|r| Some(r.id.to_string())),
                 &col(|r| Some(r.task_key.clone())),
-                &col(|r| Some(r.workstream_id.clone())),
+                &col(|r| Some(r.workstream_id.to_string())),
                 &col(|r| Some(r.title.clone())),
-                &col(|r| Some(r.status.clone())),
-                &col(|r| r.priority.clone()),
+                &col(|r| Some(r.status.as_str().to_string())),
+                &col(|r| r.priority.map(|p| p.as_str().to_string())),
                 &col(|r| Some(r.notes.clone())),
                 &flag(|r| r.needs_human),
                 &col(|r| r.needs_human_reason.clone()),
@@ -379,7 +401,7 @@ fn write(tx: &mut Transaction<'_>, w: &Writes) -> Result<(), postgres::Error> {
                 &col(|h| Some(h.at.clone())),
                 &col(|h| Some(h.actor.clone())),
                 &col(|h| Some(h.entity.as_str().to_string())),
-                &col(|h| Some(h.entity_id.clone())),
+                &col(|h| Some(h.entity_id.to_string())),
                 &col(|h| Some(h.entity_key.clone())),
                 &col(|h| Some(h.field.clone())),
                 &col(|h| h.old.clone()),
@@ -459,23 +481,23 @@ impl Store for PostgresStore {
                 &[&q.since, &q.entity_id, &q.field],
             )
             .map_err(|e| self.err(&e))?;
-        Ok(rows
-            .iter()
+        rows.iter()
             .map(|r| {
-                let entity: String = r.get(3);
-                HistoryRow {
-                    seq: r.get(0),
-                    at: r.get(1),
-                    actor: r.get(2),
+                let entity: String = r.try_get(3)?;
+                Ok(HistoryRow {
+                    seq: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    actor: r.try_get(2)?,
                     entity: Entity::parse(&entity).unwrap_or(Entity::Task),
-                    entity_id: r.get(4),
-                    entity_key: r.get(5),
-                    field: r.get(6),
-                    old: r.get(7),
-                    new: r.get(8),
-                }
+                    entity_id: typed(r, 4)?,
+                    entity_key: r.try_get(5)?,
+                    field: r.try_get(6)?,
+                    old: r.try_get(7)?,
+                    new: r.try_get(8)?,
+                })
             })
-            .collect())
+            .collect::<Result<_, postgres::Error>>()
+            .map_err(|e| self.err(&e))
     }
 
     fn migrations(&mut self) -> Result<Vec<(i64, String, String)>, HubError> {

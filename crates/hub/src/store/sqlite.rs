@@ -83,6 +83,25 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
+impl<T: std::str::FromStr> rusqlite::types::FromSql for super::Text<T> {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = v.as_str()?;
+        text.parse()
+            .map(super::Text)
+            .map_err(|_| rusqlite::types::FromSqlError::Other(super::not_a_value::<T>(text).into()))
+    }
+}
+
+/// Column `i`, stored as text, typed.
+fn typed<T: std::str::FromStr>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
+    Ok(r.get::<_, super::Text<T>>(i)?.0)
+}
+
+/// Column `i`, stored as text or NULL, typed.
+fn typed_opt<T: std::str::FromStr>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<T>> {
+    Ok(r.get::<_, Option<super::Text<T>>>(i)?.map(|t| t.0))
+}
+
 fn db(e: rusqlite::Error) -> HubError {
     HubError::Store(format!("sqlite: {e}"))
 }
@@ -177,14 +196,14 @@ fn read_state(tx: &Transaction<'_>) -> Result<HubState, HubError> {
     let workstreams = st
         .query_map([], |r| {
             Ok(WorkstreamRow {
-                id: r.get(0)?,
+                id: typed(r, 0)?,
                 workplan_id: r.get(1)?,
                 repo: r.get(2)?,
                 path: r.get(3)?,
                 title: r.get(4)?,
-                status: r.get(5)?,
+                status: typed(r, 5)?,
                 owner: r.get(6)?,
-                priority: r.get(7)?,
+                priority: typed_opt(r, 7)?,
                 planning_order: r.get(8)?,
                 created_at: r.get(9)?,
                 updated_at: r.get(10)?,
@@ -205,12 +224,12 @@ fn read_state(tx: &Transaction<'_>) -> Result<HubState, HubError> {
     let tasks = st
         .query_map([], |r| {
             Ok(TaskRow {
-                id: r.get(0)?,
+                id: typed(r, 0)?,
                 task_key: r.get(1)?,
-                workstream_id: r.get(2)?,
+                workstream_id: typed(r, 2)?,
                 title: r.get(3)?,
-                status: r.get(4)?,
-                priority: r.get(5)?,
+                status: typed(r, 4)?,
+                priority: typed_opt(r, 5)?,
                 notes: r.get(6)?,
                 needs_human: r.get(7)?,
                 needs_human_reason: r.get(8)?,
@@ -244,14 +263,14 @@ fn write(tx: &Transaction<'_>, w: &Writes) -> Result<(), HubError> {
         .map_err(db)?;
     for r in &w.workstreams {
         st.execute(params![
-            r.id,
+            r.id.to_string(),
             r.workplan_id,
             r.repo,
             r.path,
             r.title,
-            r.status,
+            r.status.as_str(),
             r.owner,
-            r.priority,
+            r.priority.map(|p| p.as_str()),
             r.planning_order,
             r.created_at,
             r.updated_at,
@@ -279,12 +298,12 @@ fn write(tx: &Transaction<'_>, w: &Writes) -> Result<(), HubError> {
         .map_err(db)?;
     for r in &w.tasks {
         st.execute(params![
-            r.id,
+            r.id.to_string(),
             r.task_key,
-            r.workstream_id,
+            r.workstream_id.to_string(),
             r.title,
-            r.status,
-            r.priority,
+            r.status.as_str(),
+            r.priority.map(|p| p.as_str()),
             r.notes,
             r.needs_human,
             r.needs_human_reason,
@@ -309,7 +328,7 @@ fn write(tx: &Transaction<'_>, w: &Writes) -> Result<(), HubError> {
             h.at,
             h.actor,
             h.entity.as_str(),
-            h.entity_id,
+            h.entity_id.to_string(),
             h.entity_key,
             h.field,
             h.old,
@@ -366,7 +385,7 @@ impl Store for SqliteStore {
                 at: r.get(1)?,
                 actor: r.get(2)?,
                 entity: Entity::parse(&entity).unwrap_or(Entity::Task),
-                entity_id: r.get(4)?,
+                entity_id: typed(r, 4)?,
                 entity_key: r.get(5)?,
                 field: r.get(6)?,
                 old: r.get(7)?,
