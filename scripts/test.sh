@@ -31,6 +31,8 @@ step "cargo test (unit, property, CLI snapshot and end-to-end tests)"
 # The end-to-end suites need root for their private dockerd; here they must run, not skip.
 export PLATFORMCTL_E2E_REQUIRED=1
 # The conformance runs (YAML test suite, compose-go and distribution/reference tables) print
-# their pass counts to stderr: `yaml-test-suite: 370/402 passed, 32 listed exceptions`.
+# their pass counts in the cargo test output (harness = false binaries), e.g.
+# `yaml-test-suite: 370/402 passed, 32 listed exceptions`, `distribution/reference: 303/305 passed,
+# 2 listed exceptions`, `compose-go template: 68/70 passed, 2 listed exceptions`.
 export PLATFORMCTL_CONFORMANCE_REQUIRED=1
 cargo test --workspace --locked

@@ -4,7 +4,7 @@ use std::str::FromStr;
 use crate::error::{ErrorKind, RefError};
 use crate::scan::{bad_char, prescan};
 
-/// The fewest hex digits a digest of an unregistered algorithm may have.
+/// The fewest hex digits the reference grammar allows in any digest.
 pub const MIN_DIGEST_HEX_LEN: usize = 32;
 
 /// Algorithms with a fixed encoding: lowercase hex of exactly this length.
@@ -15,9 +15,11 @@ const REGISTERED: [(&str, usize); 3] = [("sha256", 64), ("sha384", 96), ("sha512
 /// A content digest, `algorithm:hex`, as in `sha256:3f1a…`.
 ///
 /// `sha256`, `sha384` and `sha512` digests must be exactly 64, 96 and 128
-/// lowercase hex digits. Other algorithms follow the reference grammar
-/// (`[A-Za-z][A-Za-z0-9]*` parts joined by `-` `_` `+` `.`, then at least 32
-/// hex digits of either case).
+/// lowercase hex digits. Other algorithms are refused as unsupported, as the
+/// Docker engine refuses them, once they are checked against the reference
+/// grammar (`[A-Za-z][A-Za-z0-9]*` parts joined by `-` `_` `+` `.`, then at
+/// least 32 hex digits of either case), so that a malformed digest is named
+/// as such.
 ///
 /// Equality is case-sensitive, as the OCI specification says: digests are
 /// compared as strings.
@@ -157,6 +159,9 @@ pub(crate) fn parse_at(s: &str, base: usize) -> Result<Digest, RefError> {
             };
             return err(kind, s.len());
         }
+        // Well formed, but the engine (go-digest) knows no such algorithm:
+        // `docker pull` refuses it as unsupported.
+        return err(ErrorKind::UnsupportedDigestAlgorithm, 0);
     }
     Ok(Digest {
         algorithm: algorithm.to_owned(),
@@ -227,9 +232,11 @@ mod tests {
     #[test]
     fn unregistered_algorithms() {
         let h32 = "0123456789abcdefABCDEF0123456789";
+        // Well formed, but Docker supports none of them (go-digest's
+        // ErrDigestUnsupported).
         for alg in ["blake3", "a", "multihash+base58", "x.y-z_w", "A1b2"] {
             let s = format!("{alg}:{h32}");
-            assert_eq!(Digest::parse(&s).unwrap().to_string(), s, "{s}");
+            assert_eq!(kind(&s), ErrorKind::UnsupportedDigestAlgorithm, "{s}");
         }
         assert_eq!(
             kind("blake3:0123456789abcdef0123456789abcde"),
@@ -264,9 +271,10 @@ mod tests {
     }
 
     #[test]
-    fn equality_is_case_sensitive() {
-        let a = Digest::parse(&format!("blake3:{}", "ab".repeat(16))).unwrap();
-        let b = Digest::parse(&format!("blake3:{}", "AB".repeat(16))).unwrap();
+    fn equality_is_by_string() {
+        let a = Digest::parse(&format!("sha256:{}", "ab".repeat(32))).unwrap();
+        let b = Digest::parse(&format!("sha256:{}", "ba".repeat(32))).unwrap();
         assert_ne!(a, b);
+        assert_eq!(a, a.to_string().parse().unwrap());
     }
 }

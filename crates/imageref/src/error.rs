@@ -84,11 +84,12 @@ pub enum ErrorKind {
     /// A separator (`.`, `_`, `__`, `-`) starts or ends a path component, or
     /// two separators touch (`a._b`, `a___b`).
     MisplacedSeparator,
-    /// The normalised name (`registry/repository`) is too long.
+    /// The normalised repository path (`library/redis`, without the
+    /// registry) is too long.
     NameTooLong {
         /// The limit, in bytes.
         max: usize,
-        /// The length of the normalised name.
+        /// The length of the normalised path.
         len: usize,
     },
     /// Nothing follows the tag's `:`.
@@ -127,6 +128,9 @@ pub enum ErrorKind {
         /// How many were written.
         found: usize,
     },
+    /// The digest algorithm is well formed but not one the Docker engine
+    /// supports (`sha256`, `sha384`, `sha512`).
+    UnsupportedDigestAlgorithm,
     /// A digest with an unregistered algorithm has fewer hex digits than
     /// any digest may have.
     DigestTooShort {
@@ -207,7 +211,7 @@ impl fmt::Display for ErrorKind {
             ),
             NameTooLong { max, len } => write!(
                 f,
-                "repository name is {len} characters once normalised (registry/path); \
+                "repository path is {len} characters once normalised (without the registry); \
                  shorten it to at most {max}"
             ),
             EmptyTag => f.write_str("tag after `:` is empty; write a tag or remove the `:`"),
@@ -254,6 +258,10 @@ impl fmt::Display for ErrorKind {
                 f,
                 "{algorithm} digests are exactly {expected} hex digits (found {found}); \
                  copy the whole digest"
+            ),
+            UnsupportedDigestAlgorithm => f.write_str(
+                "digest algorithm is not one Docker supports; write `sha256`, `sha384` \
+                 or `sha512`",
             ),
             DigestTooShort { min, found } => write!(
                 f,

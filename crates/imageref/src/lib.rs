@@ -90,9 +90,12 @@
 //! * A registry is hostname components `[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?`
 //!   joined by `.`, or an IPv6 address in brackets (`[::1]`), then an
 //!   optional `:port`.
-//! * `registry/path`, once normalised, is at most [`MAX_NAME_LEN`] bytes.
+//! * The repository path, once normalised (`library/redis`), is at most
+//!   [`MAX_NAME_LEN`] bytes; the registry does not count (as in Docker since
+//!   `distribution/reference` v0.6.0).
 //! * A tag is `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-//! * A digest is `algorithm:hex`; see [`Digest`].
+//! * A digest is `algorithm:hex` with an algorithm the engine supports
+//!   (`sha256`, `sha384`, `sha512`); see [`Digest`].
 
 #![warn(missing_docs)]
 

@@ -11,7 +11,8 @@ use crate::scan::{bad_char, prescan};
 pub const DEFAULT_REGISTRY: &str = "docker.io";
 /// The tag a reference with neither tag nor digest refers to.
 pub const DEFAULT_TAG: &str = "latest";
-/// The longest normalised name (`registry/repository`), in bytes.
+/// The longest repository path (`library/redis`, `owner/app`; the registry
+/// does not count), in bytes.
 pub const MAX_NAME_LEN: usize = 255;
 /// The longest tag, in bytes.
 pub const MAX_TAG_LEN: usize = 128;
@@ -103,19 +104,17 @@ impl ImageRef {
         let path = &s[path_start..name_end];
         let official = registry == DEFAULT_REGISTRY && !path.contains('/');
 
-        let prefix_len = registry.len() + 1 + if official { OFFICIAL_PREFIX.len() } else { 0 };
-        let name_len = prefix_len + path.len();
-        if name_len > MAX_NAME_LEN {
-            // Point at the byte of the input that carries the normalised
-            // name past the limit.
-            let offset = if prefix_len > MAX_NAME_LEN {
-                MAX_NAME_LEN
-            } else {
-                path_start + (MAX_NAME_LEN - prefix_len)
-            };
+        // Docker limits the repository path (with `library/` for official
+        // images), not the registry: distribution/reference v0.6.0 on.
+        let prefix_len = if official { OFFICIAL_PREFIX.len() } else { 0 };
+        let path_len = prefix_len + path.len();
+        if path_len > MAX_NAME_LEN {
+            // Point at the byte of the input that carries the path past the
+            // limit.
+            let offset = path_start + (MAX_NAME_LEN - prefix_len);
             let kind = ErrorKind::NameTooLong {
                 max: MAX_NAME_LEN,
-                len: name_len,
+                len: path_len,
             };
             return Err(RefError::new(kind, offset.min(name_end)));
         }
@@ -322,7 +321,12 @@ fn looks_like_domain(first: &str) -> bool {
 
 /// `sha256:<64 hex>` or 64 hex digits alone, in either case.
 fn is_image_id(b: &[u8]) -> bool {
-    let hex64 = |h: &[u8]| h.len() == 64 && h.iter().all(u8::is_ascii_hexdigit);
+    // Docker's `identifier` is lowercase hex: `[a-f0-9]{64}`.
+    let hex64 = |h: &[u8]| {
+        h.len() == 64
+            && h.iter()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+    };
     hex64(b) || b.strip_prefix(b"sha256:").is_some_and(hex64)
 }
 

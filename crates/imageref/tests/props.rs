@@ -41,10 +41,9 @@ static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// What `ParseNormalizedNamed` followed by `TagNameOnly` gives, as a
-/// normalised string, or `None` when it fails. Digest rules follow the
-/// crate's documented choice: sha256/sha384/sha512 are exact lowercase hex,
-/// other algorithms are accepted as the grammar allows (Docker's go-digest
-/// would call them unsupported).
+/// normalised string, or `None` when it fails. Digests follow go-digest as the
+/// engine links it: sha256/sha384/sha512 are exact lowercase hex, other
+/// algorithms are unsupported.
 fn oracle(s: &str) -> Option<String> {
     let (domain, remainder) = match s.find('/') {
         Some(i)
@@ -76,11 +75,16 @@ fn oracle(s: &str) -> Option<String> {
     let full = format!("{domain}/{remainder}");
     let caps = REFERENCE.captures(&full)?;
     let name = caps.get(1)?.as_str();
-    if name.len() > 255 {
+    // Docker limits the path, not the registry (v0.6.0 on).
+    if name.len() - domain.len() - 1 > 255 {
         return None;
     }
     if let Some(d) = caps.get(3) {
         let (alg, hex) = d.as_str().split_once(':')?;
+        let registered = ["sha256", "sha384", "sha512"];
+        if !registered.iter().any(|r| alg.eq_ignore_ascii_case(r)) {
+            return None;
+        }
         for (reg, len) in [("sha256", 64), ("sha384", 96), ("sha512", 128)] {
             if alg.eq_ignore_ascii_case(reg) {
                 let lower_hex = hex.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
@@ -103,7 +107,8 @@ fn oracle(s: &str) -> Option<String> {
 }
 
 fn is_image_id(s: &str) -> bool {
-    let hex64 = |h: &str| h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit());
+    let hex64 =
+        |h: &str| h.len() == 64 && h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
     hex64(s) || s.strip_prefix("sha256:").is_some_and(hex64)
 }
 
@@ -212,17 +217,21 @@ fn digest() -> impl Strategy<Value = String> {
         "[0-9a-f]{64}".prop_map(|h| format!("sha256:{h}")),
         "[0-9a-f]{96}".prop_map(|h| format!("sha384:{h}")),
         "[0-9a-f]{128}".prop_map(|h| format!("sha512:{h}")),
-        (
-            "[a-zA-Z][a-zA-Z0-9]{0,5}([-_+.][a-zA-Z][a-zA-Z0-9]{0,3}){0,2}",
-            "[0-9a-fA-F]{32,40}"
-        )
-            .prop_filter("registered algorithm", |(alg, _)| {
-                !["sha256", "sha384", "sha512"]
-                    .iter()
-                    .any(|r| alg.eq_ignore_ascii_case(r))
-            })
-            .prop_map(|(alg, hex)| format!("{alg}:{hex}")),
     ]
+}
+
+/// Well-formed digests of algorithms the engine does not support: refused.
+fn unsupported_digest() -> impl Strategy<Value = String> {
+    (
+        "[a-zA-Z][a-zA-Z0-9]{0,5}([-_+.][a-zA-Z][a-zA-Z0-9]{0,3}){0,2}",
+        "[0-9a-fA-F]{32,40}",
+    )
+        .prop_filter("registered algorithm", |(alg, _)| {
+            !["sha256", "sha384", "sha512"]
+                .iter()
+                .any(|r| alg.eq_ignore_ascii_case(r))
+        })
+        .prop_map(|(alg, hex)| format!("{alg}:{hex}"))
 }
 
 /// Valid references in every shape the grammar allows.
@@ -363,6 +372,17 @@ proptest! {
         let parsed = Digest::parse(&d);
         prop_assert!(parsed.is_ok(), "{d:?}");
         prop_assert_eq!(parsed.unwrap().to_string(), d);
+    }
+
+    /// (4) Digests the engine cannot verify are refused, as `docker pull`
+    /// refuses them, and so are references carrying them.
+    #[test]
+    fn unsupported_digests_are_refused(d in unsupported_digest()) {
+        let e = Digest::parse(&d).unwrap_err();
+        prop_assert_eq!(e.kind(), &ErrorKind::UnsupportedDigestAlgorithm);
+        let r = format!("redis@{d}");
+        prop_assert_eq!(oracle(&r), None);
+        prop_assert!(ImageRef::parse(&r).is_err());
     }
 }
 

@@ -592,12 +592,23 @@ fn digest_grammar() {
     ok(&format!("redis@sha256:{H64}"));
     ok(&format!("redis@sha384:{h96}"));
     ok(&format!("redis@sha512:{h128}"));
-    ok(&format!("redis@blake3:{}", &H64[..32]));
-    ok(&format!(
-        "redis@multihash+base58:{}",
-        &H64[..40].to_uppercase()
-    ));
-    ok(&format!("redis:7@a.b_c-d+e:{H64}"));
+    // Well-formed digests of algorithms the engine does not support are
+    // refused, as `docker pull` refuses them (go-digest's ErrDigestUnsupported).
+    assert_eq!(
+        bad(&format!("redis@blake3:{}", &H64[..32])),
+        (UnsupportedDigestAlgorithm, 6)
+    );
+    assert_eq!(
+        bad(&format!(
+            "redis@multihash+base58:{}",
+            &H64[..40].to_uppercase()
+        )),
+        (UnsupportedDigestAlgorithm, 6)
+    );
+    assert_eq!(
+        bad(&format!("redis:7@a.b_c-d+e:{H64}")),
+        (UnsupportedDigestAlgorithm, 8)
+    );
 
     assert_eq!(bad("redis@"), (EmptyDigest, 6));
     assert_eq!(bad("redis:7@"), (EmptyDigest, 8));
@@ -673,7 +684,9 @@ fn digest_grammar() {
 fn image_ids_are_not_references() {
     assert_eq!(bad(&format!("sha256:{H64}")), (ErrorKind::ImageId, 0));
     assert_eq!(bad(H64), (ErrorKind::ImageId, 0));
-    assert_eq!(bad(&H64.to_uppercase()), (ErrorKind::ImageId, 0));
+    // Docker's identifier is lowercase hex; in uppercase it is a repository
+    // name, and an invalid one.
+    assert_eq!(bad(&H64.to_uppercase()).0, ErrorKind::Uppercase);
     let e = ImageRef::parse(H64).unwrap_err();
     assert!(
         e.to_string().contains("image ID, not an image reference"),
@@ -716,29 +729,27 @@ fn whitespace_and_non_ascii() {
 #[test]
 fn length_limits() {
     use ErrorKind::*;
-    // docker.io/library/ is 18 bytes, so 237 is the longest official name.
-    let p = "a".repeat(237);
-    assert_eq!(ok(&p).name().len(), 255);
+    // The repository path counts, the registry does not (Docker since
+    // distribution/reference v0.6.0). `library/` is 8 bytes, so 247 is the
+    // longest official name.
+    let p = "a".repeat(247);
+    assert_eq!(ok(&p).repository().len(), 255);
     assert_eq!(
         bad(&format!("{p}a")),
-        (NameTooLong { max: 255, len: 256 }, 237)
+        (NameTooLong { max: 255, len: 256 }, 247)
     );
-    // docker.io/ is 10 bytes.
-    let p = format!("a/{}", "b".repeat(243));
-    assert_eq!(ok(&p).name().len(), 255);
+    let p = format!("a/{}", "b".repeat(253));
+    assert_eq!(ok(&p).repository().len(), 255);
     assert_eq!(bad(&format!("{p}b")).0, NameTooLong { max: 255, len: 256 });
-    // index.docker.io/ shortens to docker.io/, so the input may be longer.
-    let p = format!("index.docker.io/a/{}", "b".repeat(243));
-    assert_eq!(ok(&p).name().len(), 255);
-    let p = format!("ghcr.io/{}", "c".repeat(247));
-    assert_eq!(ok(&p).name().len(), 255);
+    // A registry does not count, however long.
+    let p = format!("ghcr.io/{}", "c".repeat(255));
+    assert_eq!(ok(&p).name().len(), 263);
     assert_eq!(
         bad(&format!("{p}c")),
-        (NameTooLong { max: 255, len: 256 }, 255)
+        (NameTooLong { max: 255, len: 256 }, 263)
     );
-    // A long registry: offset 255 lies inside it.
     let host = format!("{}.io", "h".repeat(300));
-    assert_eq!(bad(&format!("{host}/x")).1, 255);
+    assert_eq!(ok(&format!("{host}/x")).registry(), host);
     // Whole-input limit.
     let huge = "a".repeat(10 * 1024 * 1024);
     assert_eq!(
