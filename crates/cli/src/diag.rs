@@ -12,7 +12,7 @@
 //!    = help: did you mean `rs2000`? hosts: laptop, nas, rs2000
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use platformctl_catalog::{Finding, Severity};
 use platformctl_diagnostics::{Diagnostic, Level, Pos, Renderer, Sources, Width};
@@ -69,11 +69,7 @@ pub fn render_workplan_findings(
     for f in findings {
         let mut d = Diagnostic::new(Level::Error, f.code.as_str(), f.message.as_str())
             .at(f.file.clone(), Pos::new(f.line, f.column))
-            .shown_as(
-                crate::commands::workplan::shown(&f.file)
-                    .display()
-                    .to_string(),
-            )
+            .shown_as(shown(&f.file).display().to_string())
             .underline(Width::Word);
         if let Some(h) = &f.hint {
             d = d.help(h.as_str());
@@ -82,4 +78,15 @@ pub fn render_workplan_findings(
         out.push('\n');
     }
     out
+}
+
+/// A path for people: relative to the working folder when it is inside it.
+pub fn shown(path: &Path) -> PathBuf {
+    if path.is_absolute()
+        && let Ok(cwd) = std::env::current_dir()
+        && let Ok(rel) = path.strip_prefix(&cwd)
+    {
+        return rel.to_path_buf();
+    }
+    path.to_path_buf()
 }

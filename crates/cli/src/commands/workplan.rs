@@ -53,16 +53,7 @@ fn load(cli: &Cli, args: &WorkplanArgs) -> Result<Loaded, Fatal> {
     load_paths(&paths).map_err(|e| fatal(e.to_string()))
 }
 
-/// A path for people: relative to the working folder when it is inside it.
-pub fn shown(path: &Path) -> PathBuf {
-    if path.is_absolute()
-        && let Ok(cwd) = std::env::current_dir()
-        && let Ok(rel) = path.strip_prefix(&cwd)
-    {
-        return rel.to_path_buf();
-    }
-    path.to_path_buf()
-}
+pub use crate::diag::shown;
 
 fn counts_json(c: &Counts) -> Value {
     json!({
