@@ -29,7 +29,7 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
     for m in cat.modules() {
         let start = out.len();
         let mut claimed_twice = false;
-        check_host(m, &hosts, &mut out);
+        check_host(m, &hosts, &cat.platform.rejected_hosts, &mut out);
         if m.is_observed() {
             check_compose(cat, m, &mut out);
         }
@@ -172,9 +172,15 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
     out
 }
 
-fn check_host(m: &Module, hosts: &[&str], out: &mut Vec<Finding>) {
+fn check_host(
+    m: &Module,
+    hosts: &[&str],
+    rejected: &std::collections::BTreeSet<String>,
+    out: &mut Vec<Finding>,
+) {
     let Some(host) = &m.runtime.host else { return };
-    if hosts.contains(&host.value.as_str()) {
+    // A host platform.toml declares but rejected has its own findings there.
+    if hosts.contains(&host.value.as_str()) || rejected.contains(&host.value) {
         return;
     }
     let hint = match closest(&host.value, hosts) {
