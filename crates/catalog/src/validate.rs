@@ -104,6 +104,12 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
     }
 
     // Compose files: their project, and services no module claims.
+    let unparsed_claims: HashSet<&str> = cat
+        .modules
+        .iter()
+        .filter(|m| m.module.is_none())
+        .flat_map(|m| m.may_claim.iter().map(String::as_str))
+        .collect();
     let project = cat.platform.compose_project.as_str();
     for (path, file) in &cat.compose {
         let Some(file) = file else { continue };
@@ -152,6 +158,11 @@ pub fn cross_check(cat: &Catalog) -> Vec<Finding> {
         }
         let claimed = claimed_services.get(path.as_path());
         for svc in &file.services {
+            // A manifest that does not parse may claim it: its own findings say what is
+            // wrong, and "no module" would be a follow-on finding, and a false one.
+            if unparsed_claims.contains(svc.name.as_str()) {
+                continue;
+            }
             if !claimed.is_some_and(|c| c.contains(&svc.name.as_str())) {
                 out.push(
                     Finding::new(
