@@ -29,6 +29,27 @@ pub struct LoadedModule {
     pub file: PathBuf,
     /// The model, when the manifest parsed to a mapping.
     pub module: Option<Module>,
+    /// When there is no model (the manifest is missing or does not parse): the compose
+    /// services it may claim — its folder name and any `compose_service:` line of its text —
+    /// so that its service is not also reported unclaimed (a follow-on finding).
+    pub may_claim: Vec<String>,
+}
+
+/// The compose services a manifest without a model may claim: its folder name, and the value
+/// of every `compose_service:` line of its text (read line by line, not as YAML).
+fn may_claim(dir: &str, text: Option<&str>) -> Vec<String> {
+    let mut out = vec![dir.to_string()];
+    for line in text.unwrap_or("").lines() {
+        let Some(rest) = line.trim_start().strip_prefix("compose_service:") else {
+            continue;
+        };
+        let rest = rest.split(" #").next().unwrap_or("").trim();
+        let value = rest.trim_matches(|c| c == '"' || c == '\'');
+        if !value.is_empty() && !out.iter().any(|v| v == value) {
+            out.push(value.to_string());
+        }
+    }
+    out
 }
 
 /// Reads, parses and checks `modules/<dir>/module.yaml`; findings go to `out`.
@@ -38,6 +59,7 @@ pub fn load_module(root: &Path, dir: &str, strict: bool, out: &mut Vec<Finding>)
         dir: dir.to_string(),
         file: file.clone(),
         module: None,
+        may_claim: Vec::new(),
     };
     let start = out.len();
     let text = match read_text(root, &file, MANIFEST_MAX_BYTES) {
@@ -52,15 +74,20 @@ pub fn load_module(root: &Path, dir: &str, strict: bool, out: &mut Vec<Finding>)
                 .hint("add modules/<name>/module.yaml, or remove the folder"),
             );
             tag(out, start, dir);
+            loaded.may_claim = may_claim(dir, None);
             return loaded;
         }
         Err(f) => {
             out.push(f);
             tag(out, start, dir);
+            loaded.may_claim = may_claim(dir, None);
             return loaded;
         }
     };
     loaded.module = check_manifest(&text, dir, strict, out);
+    if loaded.module.is_none() {
+        loaded.may_claim = may_claim(dir, Some(&text));
+    }
     tag(out, start, dir);
     loaded
 }

@@ -10,7 +10,7 @@ pub const MODULE_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9._-]{0,62}$";
 /// The pattern of a host, compose service or container name (also in the JSON Schema).
 pub const IDENT_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
 
-fn describe_bad(c: char) -> String {
+pub(crate) fn describe_bad(c: char) -> String {
     match c {
         ' ' => "a space".into(),
         '\t' => "a tab".into(),

@@ -1,6 +1,6 @@
 //! `platform.toml`: the inventory of hosts and how to reach them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use platformctl_yaml::Pos;
@@ -54,11 +54,82 @@ pub struct Platform {
     pub name: String,
     /// The `com.docker.compose.project` label of the platform's containers.
     pub compose_project: String,
-    /// `[ssh] config`, relative to the root.
+    /// `[ssh] config` as written: relative to the root, absolute, or `~/…` (see
+    /// [`Platform::ssh_config_file`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ssh_config: Option<PathBuf>,
     /// Hosts by name.
     pub hosts: BTreeMap<String, Host>,
+    /// `[hosts.NAME]` tables that are declared but unusable (an unknown transport, not a
+    /// table, a missing field): platform.toml's findings say why, so a module naming one is
+    /// not also told its host "is not in platform.toml".
+    #[serde(skip)]
+    pub rejected_hosts: BTreeSet<String>,
+}
+
+impl Platform {
+    /// The ssh client config file to pass to `ssh -F`, resolved: a relative `[ssh] config` is
+    /// relative to `root`, `~/…` to the user's home directory, an absolute one is itself.
+    pub fn ssh_config_file(&self, root: &Path) -> Option<PathBuf> {
+        let written = self.ssh_config.as_deref()?;
+        Some(resolve_ssh_config(
+            written,
+            root,
+            std::env::home_dir().as_deref(),
+        ))
+    }
+
+    /// The error findings among `findings` that are platform.toml's: when there is one, the
+    /// inventory does not validate, and drift commands stop before connecting anywhere.
+    pub fn errors_in(findings: &[Finding]) -> Vec<&Finding> {
+        findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error && f.file == Path::new(PLATFORM_FILE))
+            .collect()
+    }
+}
+
+/// Resolves `[ssh] config` as written (see [`Platform::ssh_config_file`]); `home` is the
+/// user's home directory (`~/x` stays as written when there is none, and ssh says so).
+pub fn resolve_ssh_config(written: &Path, root: &Path, home: Option<&Path>) -> PathBuf {
+    if let Ok(rest) = written.strip_prefix("~")
+        && let Some(home) = home
+    {
+        return home.join(rest);
+    }
+    if written.is_absolute() || written.starts_with("~") {
+        return written.to_path_buf();
+    }
+    root.join(written)
+}
+
+/// `[ssh] config`: relative to the root (inside it), absolute, or `~/…`.
+fn check_ssh_config(c: &str) -> Result<(), (Code, String)> {
+    if let Some(bad) = c.chars().find(|c| c.is_control()) {
+        return Err((
+            Code::TargetInvalid,
+            format!(
+                "[ssh] config: the path contains {}",
+                names::describe_bad(bad)
+            ),
+        ));
+    }
+    if c.starts_with('~') && c != "~" && !c.starts_with("~/") {
+        return Err((
+            Code::InvalidValue,
+            format!("[ssh] config `{c}`: only `~/…` (your own home) is expanded, not `~user/…`"),
+        ));
+    }
+    if c == "~" || c == "~/" || c.ends_with('/') {
+        return Err((
+            Code::InvalidValue,
+            format!("[ssh] config `{c}` names a folder, not an ssh config file"),
+        ));
+    }
+    if c.starts_with('/') || c.starts_with("~/") {
+        return Ok(());
+    }
+    names::check_rel_path(c).map_err(|m| (Code::PathOutsideRoot, format!("[ssh] config: {m}")))
 }
 
 /// What went wrong loading platform.toml so that nothing else can be checked.
@@ -115,6 +186,7 @@ pub fn parse_platform(text: &str, strict: bool) -> Result<(Platform, Vec<Finding
         compose_project: String::new(),
         ssh_config: None,
         hosts: BTreeMap::new(),
+        rejected_hosts: BTreeSet::new(),
     };
     if let Some((t, _)) = cx.table(table, "platform", true) {
         cx.known(t, "platform", &["name", "compose_project"]);
@@ -139,14 +211,12 @@ pub fn parse_platform(text: &str, strict: bool) -> Result<(Platform, Vec<Finding
     if let Some((t, _)) = cx.table(table, "ssh", false) {
         cx.known(t, "ssh", &["config"]);
         if let Some((c, pos)) = cx.string(t, "ssh", "config", false) {
-            match names::check_rel_path(&c) {
+            match check_ssh_config(&c) {
                 Ok(()) => platform.ssh_config = Some(PathBuf::from(c)),
-                Err(m) => cx.push(Finding::new(
-                    Code::PathOutsideRoot,
-                    rel,
-                    pos,
-                    format!("[ssh] config: {m}"),
-                )),
+                Err((code, m)) => cx.push(
+                    Finding::new(code, rel, pos, m)
+                        .hint("a path relative to the platform root, an absolute path, or ~/…"),
+                ),
             }
         }
     }
@@ -169,10 +239,16 @@ pub fn parse_platform(text: &str, strict: bool) -> Result<(Platform, Vec<Finding
                     key_pos,
                     format!("[{section}] must be a table"),
                 ));
+                platform.rejected_hosts.insert(name);
                 continue;
             };
-            if let Some(host) = cx.host(t, &name, &section, key_pos) {
-                platform.hosts.insert(name, host);
+            match cx.host(t, &name, &section, key_pos) {
+                Some(host) => {
+                    platform.hosts.insert(name, host);
+                }
+                None => {
+                    platform.rejected_hosts.insert(name);
+                }
             }
         }
         if hosts.is_empty() {
@@ -529,5 +605,63 @@ transport = "local"
         let t = OK.replace("transport = \"local\"", "transport = \"telnet\"");
         let (_, f) = parse_platform(&t, false).unwrap();
         assert!(f.iter().any(|f| f.code == Code::InvalidValue));
+    }
+
+    #[test]
+    fn ssh_config_relative_absolute_or_home() {
+        for (written, want) in [
+            ("ops/ssh_config", "/repo/ops/ssh_config"),
+            ("/etc/platform/ssh_config", "/etc/platform/ssh_config"),
+            ("~/.ssh/platform_config", "/home/op/.ssh/platform_config"),
+        ] {
+            let t = OK.replace("ops/ssh_config", written);
+            let (p, f) = parse_platform(&t, false).unwrap();
+            assert!(f.is_empty(), "{written}: {f:?}");
+            assert_eq!(p.ssh_config.as_deref(), Some(Path::new(written)));
+            let got = resolve_ssh_config(
+                p.ssh_config.as_deref().unwrap(),
+                Path::new("/repo"),
+                Some(Path::new("/home/op")),
+            );
+            assert_eq!(got, Path::new(want), "{written}");
+        }
+        // Without a home directory `~/…` stays as written (ssh then says it cannot open it).
+        assert_eq!(
+            resolve_ssh_config(Path::new("~/x"), Path::new("/repo"), None),
+            Path::new("~/x")
+        );
+    }
+
+    #[test]
+    fn ssh_config_that_cannot_be_used_is_an_error_finding() {
+        for (written, code) in [
+            ("../outside", Code::PathOutsideRoot),
+            ("~deploy/.ssh/config", Code::InvalidValue),
+            ("ops/", Code::InvalidValue),
+            ("", Code::PathOutsideRoot),
+            ("ops/ssh\\u0007config", Code::TargetInvalid),
+        ] {
+            let t = OK.replace("ops/ssh_config", written);
+            let (p, f) = parse_platform(&t, false).unwrap();
+            assert_eq!(p.ssh_config, None, "{written}");
+            let errors = Platform::errors_in(&f);
+            assert_eq!(errors.len(), 1, "{written}: {f:?}");
+            assert_eq!(errors[0].code, code, "{written}");
+            assert_eq!((errors[0].line, errors[0].column), (7, 10), "{written}");
+        }
+    }
+
+    #[test]
+    fn a_rejected_host_is_remembered_not_forgotten() {
+        let t = OK.replace("transport = \"local\"", "transport = \"telnet\"");
+        let (p, f) = parse_platform(&t, false).unwrap();
+        assert!(!p.hosts.contains_key("laptop"));
+        assert!(p.rejected_hosts.contains("laptop"));
+        let errors = Platform::errors_in(&f);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("telnet"), "{:?}", errors[0]);
+        // A valid platform.toml has no errors and no rejected hosts.
+        let (p, f) = parse_platform(OK, false).unwrap();
+        assert!(p.rejected_hosts.is_empty() && Platform::errors_in(&f).is_empty());
     }
 }

@@ -50,7 +50,7 @@ pub fn cross_check(cat: &Loaded<'_>) -> Vec<Finding> {
     for m in cat.modules() {
         let start = out.len();
         let mut claimed_twice = false;
-        check_host(m, &hosts, &mut out);
+        check_host(m, &hosts, &cat.platform.rejected_hosts, &mut out);
         if m.is_observed() {
             check_compose(cat, m, &mut out);
         }
@@ -125,6 +125,12 @@ pub fn cross_check(cat: &Loaded<'_>) -> Vec<Finding> {
     }
 
     // Compose files: their project, and services no module claims.
+    let unparsed_claims: HashSet<&str> = cat
+        .modules
+        .iter()
+        .filter(|m| m.module.is_none())
+        .flat_map(|m| m.may_claim.iter().map(String::as_str))
+        .collect();
     let project = cat.platform.compose_project.as_str();
     for (path, file) in cat.compose {
         let Some(file) = file else { continue };
@@ -173,6 +179,11 @@ pub fn cross_check(cat: &Loaded<'_>) -> Vec<Finding> {
         }
         let claimed = claimed_services.get(path.as_path());
         for svc in &file.services {
+            // A manifest that does not parse may claim it: its own findings say what is
+            // wrong, and "no module" would be a follow-on finding, and a false one.
+            if unparsed_claims.contains(svc.name.as_str()) {
+                continue;
+            }
             if !claimed.is_some_and(|c| c.contains(&svc.name.as_str())) {
                 out.push(
                     Finding::new(
@@ -193,9 +204,15 @@ pub fn cross_check(cat: &Loaded<'_>) -> Vec<Finding> {
     out
 }
 
-fn check_host(m: &Module, hosts: &[&str], out: &mut Vec<Finding>) {
+fn check_host(
+    m: &Module,
+    hosts: &[&str],
+    rejected: &std::collections::BTreeSet<String>,
+    out: &mut Vec<Finding>,
+) {
     let Some(host) = &m.runtime.host else { return };
-    if hosts.contains(&host.value.as_str()) {
+    // A host platform.toml declares but rejected has its own findings there.
+    if hosts.contains(&host.value.as_str()) || rejected.contains(&host.value) {
         return;
     }
     let hint = match did_you_mean(&host.value, hosts) {

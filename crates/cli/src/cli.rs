@@ -159,6 +159,8 @@ pub enum SchemaCommand {
     WorkplanStatus,
     /// `workplan lint --json` (platformctl/workplan-lint/v1).
     WorkplanLint,
+    /// `workplan show --json` (platformctl/workplan-show/v1).
+    WorkplanShow,
     /// `hub sync --json` (platformctl/hub-sync/v1).
     HubSync,
     /// `hub check --json` (platformctl/hub-check/v1).
@@ -177,6 +179,23 @@ pub enum WorkplanCommand {
     /// The consistency rules C-01 … C-09 and C-13 with file:line (exit 0 clean, 1 findings,
     /// 2 error).
     Lint(WorkplanArgs),
+    /// One workplan's tasks (id, title, status, priority, needs_human, line) and the next one
+    /// to pick (exit 0, 2 no such workplan).
+    Show(WorkplanShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkplanShowArgs {
+    /// A workplan id (OPS-WP-0007) or the path of a workplan file.
+    #[arg(value_name = "ID|PATH")]
+    pub workplan: String,
+    /// Where to look the id up: workplan files, folders of workplans, or repo roots holding
+    /// workplans/ (default: the platform repo's workplans/).
+    #[arg(long = "in", value_name = "PATH")]
+    pub within: Vec<PathBuf>,
+    /// One JSON document on stdout (schema platformctl/workplan-show/v1).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -90,6 +90,32 @@ pub fn load(cli: &Cli, strict: bool) -> Result<Catalog, Fatal> {
     })
 }
 
+/// Finds the root and loads the catalog for a command that contacts hosts (`plan`,
+/// `drift-check`): a platform.toml with error findings stops it here, before any connection,
+/// with every one of those findings shown at its file:line:col.
+pub fn load_for_hosts(cli: &Cli) -> Result<Catalog, Fatal> {
+    let catalog = load(cli, false)?;
+    let errors = platformctl_catalog::Platform::errors_in(&catalog.findings);
+    if errors.is_empty() {
+        return Ok(catalog);
+    }
+    let mut sources = Sources::new(&catalog.root, errors.iter().copied());
+    let st = Style::new(cli.color);
+    let rendered: Vec<String> = errors
+        .iter()
+        .map(|f| render(f, &mut sources, &st))
+        .collect();
+    Err(Fatal {
+        message: format!(
+            "platform.toml does not validate ({} error{}); no host was contacted:\n{}",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            rendered.join("\n")
+        ),
+        finding: errors.first().map(|f| Box::new((*f).clone())),
+    })
+}
+
 /// Reports a fatal error: a JSON document on stdout when `json`, the message on stderr always.
 pub fn fatal(schema: &str, json: bool, f: &Fatal, code: u8) -> u8 {
     eprintln!("platformctl: {}", f.message.trim_end());

@@ -37,6 +37,45 @@ fn yaml_syntax_error() {
     assert!(f["line"].as_i64().unwrap() >= 2);
 }
 
+/// A manifest that does not parse adds no follow-on findings (issue 9, item 5): its compose
+/// service is not also "unclaimed", whether it is named by the folder or by a
+/// `compose_service:` line; a service no manifest mentions still is.
+#[test]
+fn a_manifest_that_does_not_parse_adds_no_follow_on_findings() {
+    let p = mini_platform();
+    write_manifest(
+        p.path(),
+        "web",
+        "apiVersion: platform/v2\nkind: [Module\nmetadata:\n",
+    );
+    let (code, doc) = validate_json(p.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&doc), ["SYNTAX"], "{doc:#}");
+
+    // Folder `kv`, service `cache`, found on its `compose_service:` line.
+    std::fs::remove_dir_all(p.path().join("modules/cache")).unwrap();
+    let text =
+        manifest("kv", "\"cache\"  # the redis", "redis:7.4.1").replace("tier: app", "tier: [app");
+    write_manifest(p.path(), "kv", text);
+    let (code, doc) = validate_json(p.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&doc), ["SYNTAX", "SYNTAX"], "{doc:#}");
+
+    // Must be a finding: a service that no manifest, parsed or not, claims.
+    std::fs::remove_dir_all(p.path().join("modules/kv")).unwrap();
+    let (code, doc) = validate_json(p.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        codes(&doc),
+        ["COMPOSE_SERVICE_UNCLAIMED", "SYNTAX"],
+        "{doc:#}"
+    );
+    assert_eq!(
+        finding(&doc, "COMPOSE_SERVICE_UNCLAIMED")["message"],
+        "compose service `cache` has no module"
+    );
+}
+
 #[test]
 fn duplicate_keys() {
     let p = mini_platform();

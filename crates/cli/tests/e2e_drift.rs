@@ -136,7 +136,20 @@ fn container(
     p.docker_ok(engine, &args);
 }
 
+/// A second sshd (on the harness's keys) that refuses stream-local forwarding, so that host
+/// `nofwd` is observed through the ssh command fallback. Stopped by its pid when dropped,
+/// before the parts (`down` would also find it: its command line names DIR).
+struct NoFwdSshd(std::process::Child);
+
+impl Drop for NoFwdSshd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 struct World {
+    _nofwd: NoFwdSshd,
     parts: Parts,
     root: PathBuf,
     /// The digest the moved tag now points to (the desired digest of `web-moved`).
@@ -204,6 +217,17 @@ fn build_world(parts: Parts) -> World {
         "e1",
         "home-platform-web-moved-1",
         "web-moved",
+        &web,
+        true,
+        &[],
+    );
+    // Desired by tag (not pinned): after the tag moves it is in sync by the tag rule, with
+    // IMAGE_TAG_MOVED, through every observation path (issue 9, item 6).
+    container(
+        p,
+        "e1",
+        "home-platform-web-tag-moved-1",
+        "web-tag-moved",
         &web,
         true,
         &[],
@@ -360,7 +384,9 @@ fn build_world(parts: Parts) -> World {
     // The platform repo the tests check.
     let root = p.dir.join("platform");
     std::fs::create_dir_all(root.join("ops")).unwrap();
-    std::fs::copy(p.get("SSH_CONFIG"), root.join("ops/ssh_config")).unwrap();
+    let (nofwd, nofwd_alias) = start_nofwd_sshd(p);
+    let ssh_config = std::fs::read_to_string(p.get("SSH_CONFIG")).unwrap() + &nofwd_alias;
+    std::fs::write(root.join("ops/ssh_config"), ssh_config).unwrap();
     let e1 = p.get("E1_SOCK");
     let e2 = p.get("E2_SOCK");
     std::fs::write(
@@ -371,6 +397,7 @@ fn build_world(parts: Parts) -> World {
              [hosts.e1]\ntransport = \"ssh\"\nssh = \"e2e-host\"\ndocker_socket = \"{e1}\"\nconnect_timeout_s = 5\n\n\
              [hosts.e2]\ntransport = \"ssh\"\nssh = \"e2e-host\"\ndocker_socket = \"{e2}\"\nconnect_timeout_s = 5\n\n\
              [hosts.local1]\ntransport = \"local\"\ndocker_socket = \"{e1}\"\n\n\
+             [hosts.nofwd]\ntransport = \"ssh\"\nssh = \"e2e-nofwd\"\ndocker_socket = \"{e1}\"\nconnect_timeout_s = 5\n\n\
              [hosts.closed]\ntransport = \"ssh\"\nssh = \"e2e-closed\"\nconnect_timeout_s = 2\n\n\
              [hosts.silent]\ntransport = \"ssh\"\nssh = \"e2e-silent\"\nconnect_timeout_s = 2\n"
         ),
@@ -503,6 +530,23 @@ fn build_world(parts: Parts) -> World {
         )
         .unwrap();
     }
+    // One compose service, desired by tag, checked through each path: `local1` (the socket),
+    // `e1` (ssh, socket forwarded) and `nofwd` (ssh, forwarding refused: docker commands).
+    compose.push_str(&format!("  web-tag-moved:\n    image: {web}\n"));
+    for (name, host) in TAG_MOVED_PATHS {
+        let dir = root.join("modules").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("module.yaml"),
+            format!(
+                "apiVersion: platform/v2\nkind: Module\nmetadata:\n  name: {name}\n  description: e2e module\n  tier: app\n\
+                 spec:\n  runtime:\n    host: {host}\n    orchestrator: docker-compose\n    compose_file: compose/e2e/compose.yaml\n    \
+                 compose_service: web-tag-moved\n    image_observed: {web}\n    image_digest_pinned_in_compose: false\n  \
+                 artifact:\n    type: oci-image\n    reference: {web}\n"
+            ),
+        )
+        .unwrap();
+    }
     // A service whose name carries shell metacharacters, and a module that points at it.
     let marker = p.dir.join("pwned");
     compose.push_str(&format!(
@@ -530,11 +574,89 @@ fn build_world(parts: Parts) -> World {
     std::fs::create_dir_all(root.join("compose/e2e")).unwrap();
     std::fs::write(root.join("compose/e2e/compose.yaml"), compose).unwrap();
     World {
+        _nofwd: nofwd,
         parts,
         root,
         new_web_digest,
         marker,
     }
+}
+
+/// The modules of the tag-moved scenario and their hosts: one per observation path.
+const TAG_MOVED_PATHS: [(&str, &str); 3] = [
+    ("web-tag-moved-local", "local1"),
+    ("web-tag-moved-forward", "e1"),
+    ("web-tag-moved-command", "nofwd"),
+];
+
+/// Starts a second sshd on the harness's host key and authorized keys that refuses
+/// stream-local forwarding (as crates/observe/tests/realparts.rs does), and returns it with
+/// the ssh_config block of its alias `e2e-nofwd`.
+fn start_nofwd_sshd(p: &Parts) -> (NoFwdSshd, String) {
+    use std::net::{TcpListener, TcpStream};
+    let dir = p.dir.join("nofwd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = std::fs::read_to_string(p.dir.join("ssh/sshd_config")).unwrap();
+    let mut cfg = String::new();
+    for line in base.lines() {
+        let key = line.split_whitespace().next().unwrap_or("");
+        cfg.push_str(&match key {
+            "Port" => format!("Port {port}"),
+            "PidFile" => format!("PidFile {}", dir.join("sshd.pid").display()),
+            "AllowStreamLocalForwarding" => "AllowStreamLocalForwarding no".into(),
+            _ => line.to_owned(),
+        });
+        cfg.push('\n');
+    }
+    assert!(
+        cfg.contains("AllowStreamLocalForwarding no"),
+        "the harness's sshd_config has no AllowStreamLocalForwarding line"
+    );
+    let cfg_path = dir.join("sshd_config");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let sshd = ["/usr/sbin/sshd", "/sbin/sshd"]
+        .into_iter()
+        .find(|x| Path::new(x).exists())
+        .expect("sshd");
+    let log = std::fs::File::create(dir.join("sshd.log")).unwrap();
+    let child = Command::new(sshd)
+        .args(["-D", "-e", "-f"])
+        .arg(&cfg_path)
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("the second sshd starts");
+    let guard = NoFwdSshd(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the second sshd did not listen within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let host_key = std::fs::read_to_string(p.dir.join("ssh/host_ed25519.pub")).unwrap();
+    let host_key: Vec<&str> = host_key.split_whitespace().take(2).collect();
+    let known = dir.join("known_hosts");
+    std::fs::write(
+        &known,
+        format!("[127.0.0.1]:{port} {}\n", host_key.join(" ")),
+    )
+    .unwrap();
+    let alias = format!(
+        "Host e2e-nofwd\n  HostName 127.0.0.1\n  Port {port}\n  User root\n  IdentityFile {}\n  \
+         IdentitiesOnly yes\n  UserKnownHostsFile {}\n  GlobalKnownHostsFile /dev/null\n  \
+         StrictHostKeyChecking yes\n  BatchMode yes\n  LogLevel ERROR\n\n",
+        p.get("SSH_KEY"),
+        known.display()
+    );
+    (guard, alias)
 }
 
 fn platformctl(world: &World, args: &[&str]) -> (i32, Value, String) {
@@ -645,6 +767,7 @@ fn main() {
         "no_engine_events_during_drift_checks",
         "plan_exit_codes_and_out_file",
         "human_table_grouped_by_host",
+        "tag_moved_one_verdict_on_every_path",
     ];
     if !is_root {
         if std::env::var_os("PLATFORMCTL_E2E_REQUIRED").is_some() {
@@ -929,6 +1052,62 @@ fn main() {
         check(
             text.contains("1 in sync, 1 drift, 0 unreachable, 1 skipped, 0 error (exit 2)"),
             text.to_string(),
+        )
+    });
+
+    trial!(names[17], |w, _d| {
+        let mut args = vec!["drift-check", "--json"];
+        args.extend(TAG_MOVED_PATHS.iter().map(|(m, _)| *m));
+        let (code, doc, stderr) = platformctl(&w, &args);
+        check(code == 0, format!("exit {code}: {stderr}\n{doc:#}"))?;
+        // Each host through its own path.
+        for (host, via) in [
+            ("local1", "local"),
+            ("e1", "ssh-forward"),
+            ("nofwd", "ssh-command"),
+        ] {
+            let h = doc["hosts"]
+                .as_array()
+                .and_then(|a| a.iter().find(|h| h["name"] == host))
+                .ok_or_else(|| format!("no host {host} in {doc:#}"))?;
+            check(h["via"] == via, format!("{host} via {}: {h:#}", h["via"]))?;
+        }
+        // One verdict: in sync by the tag rule, IMAGE_TAG_MOVED, the same evidence.
+        let mut verdicts = Vec::new();
+        for (name, _) in TAG_MOVED_PATHS {
+            expect(&doc, name, "in-sync", &[], &["IMAGE_TAG_MOVED"])?;
+            let m = module(&doc, name);
+            verdicts.push((
+                m["status"].clone(),
+                codes(m, "changes"),
+                codes(m, "warnings"),
+                m["evidence"].clone(),
+            ));
+        }
+        for (i, v) in verdicts.iter().enumerate().skip(1) {
+            check(
+                *v == verdicts[0],
+                format!(
+                    "{} and {} disagree:\n{:#?}\n{:#?}",
+                    TAG_MOVED_PATHS[0].0, TAG_MOVED_PATHS[i].0, verdicts[0], v
+                ),
+            )?;
+        }
+        // The image it runs is not the one the tag names now.
+        let ev = &module(&doc, TAG_MOVED_PATHS[0].0)["evidence"];
+        let now = w.parts.docker_ok(
+            "e1",
+            &[
+                "image",
+                "inspect",
+                "--format",
+                "{{.Id}}",
+                w.parts.get("IMG_WEB"),
+            ],
+        );
+        check(
+            ev["imageId"].as_str() != Some(now.as_str()),
+            format!("the container runs the moved tag's image: {ev:#}"),
         )
     });
 

@@ -89,6 +89,7 @@ fn every_published_schema_is_a_valid_json_schema() {
         "drift-check",
         "workplan-status",
         "workplan-lint",
+        "workplan-show",
         "hub-sync",
         "hub-check",
         "hub-human",
@@ -171,6 +172,27 @@ fn workplan_and_hub_commands_on_the_examples() {
         )
         .0,
         1
+    );
+    for id in ["OPS-WP-0007", "OPS-WP-0011", "OPS-WP-0018", "OPS-WP-0009"] {
+        check(
+            "workplan-show",
+            &["--root", r, "workplan", "show", id, "--json"],
+        );
+    }
+    for file in ["C-01.md", "C-03.md", "C-07.md", "C-13.md"] {
+        let path = broken.join(file);
+        check(
+            "workplan-show",
+            &["workplan", "show", path.to_str().unwrap(), "--json"],
+        );
+    }
+    assert_eq!(
+        check(
+            "workplan-show",
+            &["--root", r, "workplan", "show", "OPS-WP-0777", "--json"]
+        )
+        .0,
+        2
     );
     check(
         "hub-sync",

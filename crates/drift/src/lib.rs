@@ -33,7 +33,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use platformctl_catalog::{Catalog, Finding, Module, Severity, Transport};
+use platformctl_catalog::{Catalog, Finding, Module, Platform, Severity, Transport};
 use platformctl_compare::{ModulePlan, ServiceIndex, Status, Summary, plan_module_indexed};
 use platformctl_observe::{
     HostReport, ObserveError, ObserveErrorKind, Options, ProgressFn, Target, TargetKind, Via,
@@ -159,6 +159,45 @@ pub enum SelectError {
         /// The hosts of platform.toml.
         known: Vec<String>,
     },
+    /// platform.toml has error findings: nothing is observed until it validates (a dropped
+    /// `[ssh] config` or host would otherwise fail later with a misleading reason).
+    #[error("{}", platform_invalid(.errors))]
+    PlatformInvalid {
+        /// platform.toml's error findings.
+        errors: Vec<Finding>,
+    },
+}
+
+fn platform_invalid(errors: &[Finding]) -> String {
+    let mut s = format!(
+        "platform.toml does not validate ({} error{}); no host was contacted",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+    for f in errors {
+        s.push_str(&format!(
+            "\n  {}:{}:{}: {}: {}",
+            f.file.display(),
+            f.line,
+            f.column,
+            f.code,
+            f.message
+        ));
+    }
+    s
+}
+
+/// platform.toml's error findings as a [`SelectError::PlatformInvalid`], if it has any.
+pub fn check_platform(catalog: &Catalog) -> Result<(), SelectError> {
+    let errors: Vec<Finding> = Platform::errors_in(&catalog.findings)
+        .into_iter()
+        .cloned()
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(SelectError::PlatformInvalid { errors })
+    }
 }
 
 fn did_you_mean(s: &Option<String>) -> String {
@@ -174,11 +213,7 @@ pub fn target(catalog: &Catalog, name: &str) -> Option<Target> {
         Transport::Local => TargetKind::Local,
         Transport::Ssh => TargetKind::Ssh {
             destination: host.ssh.clone().unwrap_or_default(),
-            config_file: catalog
-                .platform
-                .ssh_config
-                .as_ref()
-                .map(|p| catalog.root.join(p)),
+            config_file: catalog.platform.ssh_config_file(&catalog.root),
         },
     };
     Some(Target {
@@ -402,12 +437,14 @@ impl DriftCheck {
 }
 
 /// Checks the modules `names` (every module when empty), only those on `host` if given.
+/// Nothing is observed when platform.toml does not validate ([`check_platform`]).
 pub fn drift_check(
     catalog: &Catalog,
     names: &[String],
     host: Option<&str>,
     opts: &FleetOptions,
 ) -> Result<DriftCheck, SelectError> {
+    check_platform(catalog)?;
     let selected = select(catalog, names, host)?;
     let fleet = run_fleet(catalog, &selected, opts);
     let mut plans = fleet.plans.clone();
@@ -449,8 +486,10 @@ impl PlanRun {
     }
 }
 
-/// Plans the module `name` against its host.
+/// Plans the module `name` against its host. Nothing is observed when platform.toml does not
+/// validate ([`check_platform`]).
 pub fn plan(catalog: &Catalog, name: &str, opts: &FleetOptions) -> Result<PlanRun, SelectError> {
+    check_platform(catalog)?;
     let m = module(catalog, name)?;
     let mut fleet = run_fleet(catalog, &[m], opts);
     let plan = fleet.plans.pop().unwrap_or_else(|| {

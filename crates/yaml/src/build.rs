@@ -56,6 +56,10 @@ pub struct Error {
     pub kind: ErrorKind,
     /// What, for a person; says what to do where it can.
     pub message: String,
+    /// For a syntax error inside a flow collection (`[…]`, `{…}`) that is still open where
+    /// the error was found: where that innermost collection opened (its `[` or `{`), so that
+    /// an unclosed one can be shown together with its start. `None` otherwise.
+    pub opened_at: Option<Pos>,
 }
 
 impl fmt::Display for Error {
@@ -148,6 +152,7 @@ pub fn parse(src: &str, limits: &Limits) -> Result<Option<Node>, Error> {
                 Error {
                     pos,
                     kind: ErrorKind::TooDeep,
+                    opened_at: None,
                     message: "nesting deeper than the parser allows; \
                               a manifest or compose file never needs this"
                         .into(),
@@ -157,6 +162,7 @@ pub fn parse(src: &str, limits: &Limits) -> Result<Option<Node>, Error> {
                     pos,
                     kind: ErrorKind::Syntax,
                     message: e.info().to_string(),
+                    opened_at: b.open_flow(src),
                 }
             }
         })?;
@@ -169,6 +175,7 @@ pub fn parse(src: &str, limits: &Limits) -> Result<Option<Node>, Error> {
                     return Err(Error {
                         pos,
                         kind: ErrorKind::MultipleDocuments,
+                        opened_at: None,
                         message: "a second YAML document (`---`); this file must hold exactly one"
                             .into(),
                     });
@@ -199,6 +206,7 @@ pub fn parse(src: &str, limits: &Limits) -> Result<Option<Node>, Error> {
                 let (node, count) = b.anchors.get(&id).cloned().ok_or_else(|| Error {
                     pos,
                     kind: ErrorKind::UnknownAnchor,
+                    opened_at: None,
                     message: "alias to an anchor that is not defined before it".into(),
                 })?;
                 b.alias_nodes = b.alias_nodes.saturating_add(count);
@@ -206,6 +214,7 @@ pub fn parse(src: &str, limits: &Limits) -> Result<Option<Node>, Error> {
                     return Err(Error {
                         pos,
                         kind: ErrorKind::AliasBudget,
+                        opened_at: None,
                         message: format!(
                             "aliases expand to more than {} nodes (an alias bomb?); \
                              write the values out or use fewer nested aliases",
@@ -275,11 +284,29 @@ pub fn parse(src: &str, limits: &Limits) -> Result<Option<Node>, Error> {
 }
 
 impl Builder<'_> {
+    /// Where the innermost flow collection still open was opened (its `[` or `{`): the
+    /// frame's position holds that character only for a flow collection.
+    fn open_flow(&self, src: &str) -> Option<Pos> {
+        self.stack.iter().rev().find_map(|f| {
+            let pos = match f {
+                Frame::Seq { pos, .. } | Frame::Map { pos, .. } => *pos,
+            };
+            let line = src
+                .lines()
+                .nth(usize::try_from(pos.line).ok()?.checked_sub(1)?)?;
+            let c = line
+                .chars()
+                .nth(usize::try_from(pos.col).ok()?.checked_sub(1)?)?;
+            matches!(c, '[' | '{').then_some(pos)
+        })
+    }
+
     fn open(&self, pos: Pos) -> Result<(), Error> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(Error {
                 pos,
                 kind: ErrorKind::TooDeep,
+                opened_at: None,
                 message: format!(
                     "nesting deeper than {} levels; a manifest or compose file never needs this",
                     self.limits.max_depth
@@ -371,6 +398,7 @@ fn invalid_merge(pos: Pos) -> Error {
     Error {
         pos,
         kind: ErrorKind::InvalidMerge,
+        opened_at: None,
         message: "a merge key `<<` takes a mapping or a list of mappings".into(),
     }
 }
@@ -379,6 +407,7 @@ fn check_duplicates(entries: &Map) -> Result<(), Error> {
     let dup = |first: &Node, second: &Node| Error {
         pos: second.pos,
         kind: ErrorKind::DuplicateKey { first: first.pos },
+        opened_at: None,
         message: format!(
             "duplicate key `{}` (first written at line {}); keep one",
             key_text(second).unwrap_or("?"),
@@ -476,6 +505,28 @@ mod tests {
     fn quoted_merge_key_is_an_ordinary_key() {
         let n = p("c:\n  '<<': 1\n").unwrap().unwrap();
         assert!(n.get("c").unwrap().get("<<").is_some());
+    }
+
+    #[test]
+    fn an_unclosed_flow_collection_names_where_it_opened() {
+        // The manifest case: `[` never closed, the error found lines later.
+        let e = p("apiVersion: platform/v2\nkind: [Module\nmetadata:\n  name: x\n").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Syntax);
+        assert_eq!(e.opened_at, Some(Pos::new(2, 7)), "{e:?}");
+        assert!(e.pos.line > 2, "{e:?}");
+        // The innermost one still open; a mapping too.
+        let e = p("a:\n  b: [1, {c: [2, 3], d: 4\n").unwrap_err();
+        assert_eq!(e.opened_at, Some(Pos::new(2, 10)), "{e:?}");
+        let e = p("a: {b: 1\nc: 2\n").unwrap_err();
+        assert_eq!(e.opened_at, Some(Pos::new(1, 4)), "{e:?}");
+        // Must not be: errors outside any flow collection, and flow collections that closed.
+        let e = p("a: [1, 2]\nb: \"x\ny: [3]\n").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Syntax);
+        assert_eq!(e.opened_at, None, "{e:?}");
+        let e = p("a:\n  - [1, 2]\n b: 1\n").unwrap_err();
+        assert_eq!(e.opened_at, None, "{e:?}");
+        let e = p("a: 1\na: 2\n").unwrap_err();
+        assert_eq!(e.opened_at, None);
     }
 
     #[test]

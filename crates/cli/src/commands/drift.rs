@@ -63,7 +63,7 @@ fn usage(schema: &str, json: bool, message: String, code: u8) -> u8 {
 
 /// `drift-check`.
 pub fn drift_check(cli: &Cli, args: &DriftCheckArgs) -> u8 {
-    let catalog = match output::load(cli, false) {
+    let catalog = match output::load_for_hosts(cli) {
         Ok(c) => c,
         Err(f) => return output::fatal(DRIFT_CHECK_SCHEMA, args.json, &f, exit::USAGE),
     };
@@ -92,7 +92,7 @@ pub fn drift_check(cli: &Cli, args: &DriftCheckArgs) -> u8 {
 
 /// `plan MODULE`.
 pub fn plan(cli: &Cli, args: &PlanArgs) -> u8 {
-    let catalog = match output::load(cli, false) {
+    let catalog = match output::load_for_hosts(cli) {
         Ok(c) => c,
         Err(f) => return output::fatal(PLAN_SCHEMA, args.json, &f, exit::plan::ERROR),
     };

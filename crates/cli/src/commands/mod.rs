@@ -7,3 +7,4 @@ pub mod modules;
 pub mod schema;
 pub mod validate;
 pub mod workplan;
+pub mod workplan_show;

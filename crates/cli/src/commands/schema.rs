@@ -25,6 +25,7 @@ pub fn schema_of(cmd: &SchemaCommand) -> Value {
         SchemaCommand::ModulesShow => include_str!("../../schemas/modules-show.json"),
         SchemaCommand::WorkplanStatus => include_str!("../../schemas/workplan-status.json"),
         SchemaCommand::WorkplanLint => include_str!("../../schemas/workplan-lint.json"),
+        SchemaCommand::WorkplanShow => include_str!("../../schemas/workplan-show.json"),
         SchemaCommand::HubSync => include_str!("../../schemas/hub-sync.json"),
         SchemaCommand::HubCheck => include_str!("../../schemas/hub-check.json"),
         SchemaCommand::HubHuman => include_str!("../../schemas/hub-human.json"),

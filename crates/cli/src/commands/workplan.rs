@@ -1,4 +1,5 @@
-//! `platformctl workplan status|lint [PATH…] [--json]` (SPEC §8).
+//! `platformctl workplan status|lint [PATH…] [--json]` (SPEC §8); `show` is in
+//! `workplan_show`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -21,6 +22,7 @@ pub fn run(cli: &Cli, cmd: &WorkplanCommand) -> u8 {
     match cmd {
         WorkplanCommand::Status(args) => status(cli, args),
         WorkplanCommand::Lint(args) => lint_cmd(cli, args),
+        WorkplanCommand::Show(args) => super::workplan_show::run(cli, args),
     }
 }
 
