@@ -99,11 +99,11 @@ pub fn load_for_hosts(cli: &Cli) -> Result<Catalog, Fatal> {
     if errors.is_empty() {
         return Ok(catalog);
     }
-    let mut sources = Sources::new(&catalog.root, errors.iter().copied());
-    let st = Style::new(cli.color);
+    let mut sources = catalog_sources(&catalog.root, errors.iter().copied());
+    let renderer = Style::stderr(cli.color).renderer();
     let rendered: Vec<String> = errors
         .iter()
-        .map(|f| render(f, &mut sources, &st))
+        .map(|f| render(f, &mut sources, &renderer))
         .collect();
     Err(Fatal {
         message: format!(

@@ -95,7 +95,7 @@ fn find(cli: &Cli, args: &WorkplanShowArgs) -> Result<(Workplan, Vec<Finding>), 
             known.sort();
             known.dedup();
             let refs: Vec<&str> = known.iter().map(String::as_str).collect();
-            let hint = match platformctl_catalog::schema::closest(arg, &refs) {
+            let hint = match platformctl_diagnostics::did_you_mean(arg, &refs) {
                 Some(c) => format!("; did you mean `{c}`?"),
                 None if refs.is_empty() => " (no workplan has an id)".to_string(),
                 None => String::new(),
