@@ -95,7 +95,6 @@
 //! assert!(json.get("evidence").is_none());
 //! ```
 
-#![warn(missing_docs)]
 
 use std::collections::HashMap;
 use std::fmt;

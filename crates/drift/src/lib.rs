@@ -28,7 +28,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-#![warn(missing_docs)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;

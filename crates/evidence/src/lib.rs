@@ -37,7 +37,6 @@
 //! # Ok::<(), platformctl_evidence::DecodeError>(())
 //! ```
 
-#![warn(missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

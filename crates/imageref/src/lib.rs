@@ -97,7 +97,6 @@
 //! * A digest is `algorithm:hex` with an algorithm the engine supports
 //!   (`sha256`, `sha384`, `sha512`); see [`Digest`].
 
-#![warn(missing_docs)]
 
 mod digest;
 mod error;

@@ -99,7 +99,6 @@
 //! tests are reported as ignored with the reason, and `PLATFORMCTL_E2E_REQUIRED=1` makes that a
 //! failure).
 
-#![warn(missing_docs)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
