@@ -175,6 +175,21 @@ pub struct Finding {
     /// The source line must not be shown (it holds a secret).
     #[serde(skip)]
     pub redact: bool,
+    /// A second place in the same file that explains the finding (where an unclosed `[` opened,
+    /// where a duplicate key was first written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related: Option<Box<Related>>,
+}
+
+/// A second place in a finding's file, with what it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Related {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+    /// What is there, e.g. `the flow sequence opened here`.
+    pub message: String,
 }
 
 impl Finding {
@@ -191,7 +206,18 @@ impl Finding {
             hint: None,
             module: None,
             redact: false,
+            related: None,
         }
+    }
+
+    /// Adds a second place in the same file that explains the finding.
+    pub fn related(mut self, pos: Pos, message: impl Into<String>) -> Self {
+        self.related = Some(Box::new(Related {
+            line: pos.line.max(1),
+            column: pos.col.max(1),
+            message: message.into(),
+        }));
+        self
     }
 
     /// A finding about a whole file (line 1, column 1).

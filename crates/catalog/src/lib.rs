@@ -44,7 +44,7 @@ pub mod validate;
 
 pub use compose::{ComposeFile, ComposeImage, Service};
 pub use coverage::{Coverage, Part, coverage};
-pub use finding::{Code, Finding, Severity, sort_findings};
+pub use finding::{Code, Finding, Related, Severity, sort_findings};
 pub use module::{DesiredState, LoadedModule, Module, Orchestrator, Spanned, Tier};
 pub use platform::{Host, Platform, Transport};
 pub use repo::{Catalog, LoadError, LoadOptions, discover_root};

@@ -174,7 +174,12 @@ pub fn yaml_finding(file: &Path, e: &platformctl_yaml::Error) -> Finding {
         K::AliasBudget => Code::AliasLimit,
         K::MultipleDocuments => Code::MultipleDocuments,
     };
-    Finding::new(code, file, e.pos, e.message.clone())
+    let f = Finding::new(code, file, e.pos, e.message.clone());
+    match (&e.kind, e.opened_at) {
+        (K::DuplicateKey { first }, _) => f.related(*first, "first written here"),
+        (_, Some(open)) => f.related(open, "the flow collection opened here"),
+        _ => f,
+    }
 }
 
 fn check_version(tree: &Node, file: &Path) -> Option<Finding> {

@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use platformctl_catalog::{Finding, Severity};
-use platformctl_diagnostics::{Diagnostic, Level, Pos, Renderer, Sources, Width};
+use platformctl_diagnostics::{Diagnostic, Label, Level, Pos, Renderer, Sources, Width};
 
 /// Sources under `root` for catalog findings. No line is ever shown of a file that any of
 /// `findings` says holds a secret: a multi-line secret such as a key block spans lines no
@@ -40,6 +40,11 @@ pub fn catalog_diagnostic(f: &Finding) -> Diagnostic {
     let mut d = Diagnostic::new(level, f.code.as_str(), f.message.as_str())
         .at(f.file.clone(), Pos::new(f.line, f.column))
         .width(f.width);
+    if let Some(r) = &f.related {
+        let mut label = Label::new(f.file.clone(), Pos::new(r.line, r.column));
+        label.text = Some(r.message.clone());
+        d = d.secondary(label);
+    }
     if let Some(h) = &f.hint {
         d = d.help(h.as_str());
     }

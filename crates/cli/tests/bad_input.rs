@@ -37,6 +37,49 @@ fn yaml_syntax_error() {
     assert!(f["line"].as_i64().unwrap() >= 2);
 }
 
+/// An unclosed flow collection names where it opened (issue 9, item 5): the JSON finding
+/// carries `related` at the `[`, and the human rendering shows that line with a secondary
+/// label. A syntax error outside any flow collection has no such place.
+#[test]
+fn an_unclosed_flow_collection_names_where_it_opened() {
+    let p = mini_platform();
+    let text = manifest("web", "web", "nginx:1.27")
+        .replace("  tier: app\n", "  tier: app\n  labels: [a, b,\n    c\n");
+    write_manifest(p.path(), "web", &text);
+    let (code, doc) = validate_json(p.path(), &[]);
+    assert_eq!(code, 1);
+    let f = finding(&doc, "SYNTAX");
+    let open_line = text.lines().position(|l| l.contains("labels: [")).unwrap() + 1;
+    assert_eq!(
+        f["related"]["line"].as_u64(),
+        Some(open_line as u64),
+        "{f:#}"
+    );
+    assert_eq!(f["related"]["column"].as_u64(), Some(11), "{f:#}");
+    assert!(f["line"].as_u64().unwrap() > open_line as u64, "{f:#}");
+    let out = bin()
+        .args(["--root"])
+        .arg(p.path())
+        .args(["validate", "all"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let human =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(human.contains("the flow collection opened here"), "{human}");
+    assert!(human.contains("labels: [a, b,"), "{human}");
+
+    // Must not be: a syntax error with no open flow collection has no related place.
+    write_manifest(
+        p.path(),
+        "web",
+        "apiVersion: platform/v2\nkind: Module\n  metadata: x\n",
+    );
+    let (code, doc) = validate_json(p.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(finding(&doc, "SYNTAX").get("related").is_none(), "{doc:#}");
+}
+
 /// A manifest that does not parse adds no follow-on findings (issue 9, item 5): its compose
 /// service is not also "unclaimed", whether it is named by the folder or by a
 /// `compose_service:` line; a service no manifest mentions still is.

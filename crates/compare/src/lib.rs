@@ -95,7 +95,6 @@
 //! assert!(json.get("evidence").is_none());
 //! ```
 
-
 use std::collections::HashMap;
 use std::fmt;
 

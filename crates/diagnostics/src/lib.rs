@@ -43,6 +43,6 @@ mod write;
 pub use color::{ColorChoice, Stream, use_color};
 pub use index::{LineIndex, Pos};
 pub use read::{Bom, DecodeError, ReadError, decode_utf8, describe_io_error, read_text};
-pub use render::{Diagnostic, Level, Renderer, Sources, Width, may_show_line};
+pub use render::{Diagnostic, Label, Level, Renderer, Sources, Width, may_show_line};
 pub use suggest::did_you_mean;
 pub use write::{TEMP_SUFFIX, remove_stale_temp_files, write_atomic};

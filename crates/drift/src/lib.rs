@@ -28,7 +28,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 

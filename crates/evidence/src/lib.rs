@@ -37,7 +37,6 @@
 //! # Ok::<(), platformctl_evidence::DecodeError>(())
 //! ```
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 

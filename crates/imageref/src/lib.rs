@@ -97,7 +97,6 @@
 //! * A digest is `algorithm:hex` with an algorithm the engine supports
 //!   (`sha256`, `sha384`, `sha512`); see [`Digest`].
 
-
 mod digest;
 mod error;
 mod reference;

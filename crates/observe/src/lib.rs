@@ -99,7 +99,6 @@
 //! tests are reported as ignored with the reason, and `PLATFORMCTL_E2E_REQUIRED=1` makes that a
 //! failure).
 
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};

@@ -18,7 +18,7 @@ use platformctl_workplan::{
 use serde_json::{Value, json};
 
 use crate::cli::{Cli, WorkplanShowArgs};
-use crate::commands::workplan::shown;
+use crate::diag::shown;
 use crate::output::{self, ERROR, Fatal, OK};
 use crate::style::Style;
 
