@@ -6,7 +6,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use platformctl_drift::fake_engine::{FakeEngine, FixtureModule, container, image, write_platform};
+use platformctl_drift::fake_engine::{
+    FakeEngine, TWO_HOST_FLEET, container, image, write_platform,
+};
 use serde_json::json;
 use support::bin;
 
@@ -71,28 +73,7 @@ fn world(web_tag: &str, b_up: bool) -> World {
         &dir.path().join("platform"),
         P,
         &[("a", &sa), ("b", &sb)],
-        &[
-            FixtureModule {
-                name: "web",
-                host: Some("a"),
-                image: "nginx:1.27",
-            },
-            FixtureModule {
-                name: "cache",
-                host: Some("a"),
-                image: "redis:7.2",
-            },
-            FixtureModule {
-                name: "files",
-                host: Some("b"),
-                image: "redis:7.2",
-            },
-            FixtureModule {
-                name: "bucket",
-                host: None,
-                image: "",
-            },
-        ],
+        &TWO_HOST_FLEET,
     )
     .unwrap();
     World {

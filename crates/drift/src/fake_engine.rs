@@ -224,6 +224,31 @@ pub struct FixtureModule<'a> {
     pub image: &'a str,
 }
 
+/// The fleet most tests use, on hosts `a` and `b`: `web` (nginx:1.27) and `cache` (redis:7.2)
+/// on `a`, `files` (redis:7.2) on `b`, and `bucket`, an external module.
+pub const TWO_HOST_FLEET: [FixtureModule<'static>; 4] = [
+    FixtureModule {
+        name: "web",
+        host: Some("a"),
+        image: "nginx:1.27",
+    },
+    FixtureModule {
+        name: "cache",
+        host: Some("a"),
+        image: "redis:7.2",
+    },
+    FixtureModule {
+        name: "files",
+        host: Some("b"),
+        image: "redis:7.2",
+    },
+    FixtureModule {
+        name: "bucket",
+        host: None,
+        image: "",
+    },
+];
+
 /// Writes a platform repo at `root`: platform.toml with compose project `project` and one
 /// `local` host per `(name, docker_socket)`, one compose file per host, and the modules.
 pub fn write_platform(

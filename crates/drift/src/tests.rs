@@ -8,7 +8,7 @@ use platformctl_catalog::{Catalog, LoadOptions};
 use serde_json::{Value, json};
 
 use crate::doc::{self, DriftCheckDoc};
-use crate::fake_engine::{FakeEngine, FixtureModule, container, image, write_platform};
+use crate::fake_engine::{FakeEngine, TWO_HOST_FLEET, container, image, write_platform};
 use crate::{FleetOptions, SelectError, drift_check, exit, plan};
 
 const PROJECT: &str = "fixture";
@@ -82,28 +82,7 @@ fn world(running_nginx: &str, b_answers: bool) -> World {
         &root,
         PROJECT,
         &[("a", &sock_a), ("b", &sock_b)],
-        &[
-            FixtureModule {
-                name: "web",
-                host: Some("a"),
-                image: "nginx:1.27",
-            },
-            FixtureModule {
-                name: "cache",
-                host: Some("a"),
-                image: "redis:7.2",
-            },
-            FixtureModule {
-                name: "files",
-                host: Some("b"),
-                image: "redis:7.2",
-            },
-            FixtureModule {
-                name: "bucket",
-                host: None,
-                image: "",
-            },
-        ],
+        &TWO_HOST_FLEET,
     )
     .unwrap();
     World {
