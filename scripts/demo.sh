@@ -25,8 +25,12 @@ case "${1:-}" in
   *) echo "usage: scripts/demo.sh [--use-docker SOCKET | --catalog-only]" >&2; exit 2 ;;
 esac
 
-cargo build --release --locked --quiet -p platformctl
-bin=$PWD/target/release/platformctl
+if [ -n "${PLATFORMCTL_BIN:-}" ]; then
+  bin=$PLATFORMCTL_BIN   # scripts/test.sh runs the demo with the binary its tests built
+else
+  cargo build --release --locked --quiet -p platformctl
+  bin=${CARGO_TARGET_DIR:-$PWD/target}/release/platformctl
+fi
 example=examples/home-platform
 
 if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then
@@ -74,7 +78,7 @@ if [ "$mode" = throwaway ]; then
   sock_for() { case "$1" in nas) echo "$E2_SOCK" ;; *) echo "$E1_SOCK" ;; esac; }
   cat >"$platform/platform.toml" <<EOF
 [platform]
-name = "home-platform (demo on throwaway engines)"
+name = "home-platform-demo"   # on throwaway engines
 compose_project = "home-platform"
 
 [ssh]
@@ -131,7 +135,7 @@ say "bring up ${#slice[@]} modules as compose-labelled containers (2 deliberate 
 for m in "${slice[@]}"; do
   read -r host image name service < <("$bin" --root "$platform" modules show "$m" --json |
     python3 -c 'import json,sys; d=json.load(sys.stdin); m=d["module"]
-print(m["runtime"]["host"], d["compose"]["image"]["value"], d["expectedContainerName"], m["runtime"]["compose_service"])')
+print(m["runtime"]["host"], d["compose"]["image"]["value"], d["expectedContainerName"], m["runtime"]["composeService"])')
   sock=$(sock_for "$host")
   [ "$m" = honcho-api ] && image=${image%:*}:3.0.3        # drift: the seed's 3.0.6 vs 3.0.3
   dk "$sock" tag "$base_image" "$image"
@@ -150,3 +154,8 @@ set +e
 code=$?
 set -e
 printf '\ndrift-check exited %s (2 = drift found, every host answered)\n' "$code" >&2
+# The demo's two deliberate drifts make 2 the only right answer; anything else is a broken demo.
+if [ "$code" -ne 2 ]; then
+  echo "demo.sh: expected exit 2 (the two deliberate drifts), got $code" >&2
+  exit 1
+fi

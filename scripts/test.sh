@@ -36,3 +36,6 @@ export PLATFORMCTL_E2E_REQUIRED=1
 # 2 listed exceptions`, `compose-go template: 68/70 passed, 2 listed exceptions`.
 export PLATFORMCTL_CONFORMANCE_REQUIRED=1
 cargo test --workspace --locked
+
+step "the README's first command: scripts/demo.sh (with the binary the tests built)"
+PLATFORMCTL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/platformctl" scripts/demo.sh >/dev/null
