@@ -63,9 +63,22 @@ pub(crate) async fn observe(
     let api = negotiate(&ping, place)?;
     let mut second = second.map_err(|e| transport_error(e, place))?;
     let (c, i) = tokio::join!(
-        first.get(Endpoint::Containers { api, project }),
+        async {
+            let c = first.get(Endpoint::Containers { api, project }).await;
+            // The platform rides the kept-alive first connection (one more round trip, no new
+            // channel); an engine that cannot say it leaves it unknown, never the run failed.
+            let v = match &c {
+                Ok(_) => first.get(Endpoint::Version { api }).await.ok(),
+                Err(_) => None,
+            };
+            c.map(|c| (c, v))
+        },
         second.get(Endpoint::Images { api }),
     );
+    let (c, version) = match c {
+        Ok((c, v)) => (Ok(c), v),
+        Err(e) => (Err(e), None),
+    };
     let c = c.map_err(|e| transport_error(e, place))?;
     let i = i.map_err(|e| transport_error(e, place))?;
     check_status(&c, "containers list", Some(api), place)?;
@@ -77,6 +90,9 @@ pub(crate) async fn observe(
         )))
     };
     let mut evidence = HostEvidence::from_api(&c.body, &i.body).map_err(decode_error)?;
+    evidence.platform = version
+        .filter(|v| v.status == 200)
+        .and_then(|v| platformctl_evidence::decode::api_version_platform(&v.body));
     // The list names a container's image by its ID once the tag it was created from has moved;
     // the container's own inspect still has the reference (`Config.Image`), as `docker inspect`
     // on the command path does. Only those containers are asked again, both connections
