@@ -220,6 +220,9 @@ struct Resolved {
     media_type: String,
 }
 
+/// (registry, repository, tag).
+type TagKey = (String, String, String);
+
 /// The cached body of a manifest by digest: the index entries, or `None` for a non-index.
 type IndexEntries = Option<Vec<Entry>>;
 
@@ -266,10 +269,8 @@ pub async fn check(lookups: &[Lookup], opts: &Options) -> Run {
 
     // 1. Each distinct repo:tag once.
     let distinct: BTreeSet<(String, String, String)> = lookups.iter().map(key).collect();
-    let mut resolved: HashMap<
-        (String, String, String),
-        (Result<Resolved, Trouble>, jiff::Timestamp),
-    > = HashMap::new();
+    let mut resolved: HashMap<TagKey, (Result<Resolved, Trouble>, jiff::Timestamp)> =
+        HashMap::new();
     let mut ask = Vec::new();
     for k in &distinct {
         let ck = format!("{}/{}:{}", k.0, k.1, k.2);
