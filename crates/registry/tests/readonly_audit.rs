@@ -46,7 +46,10 @@ fn lex(path: &Path, text: &str) -> Source {
         } else if rest.starts_with("/*") {
             i += rest.find("*/").map_or(rest.len(), |e| e + 2);
         } else if rest.starts_with("r#\"") {
-            let end = rest[3..].find("\"#").map_or(rest.len(), |e| e + 3);
+            let end = rest
+                .get(3..)
+                .and_then(|r| r.find("\"#"))
+                .map_or(rest.len(), |e| e + 3);
             literals.push(rest[3..end].to_owned());
             code.push_str("\"\"");
             i += (end + 2).min(rest.len());
