@@ -261,6 +261,7 @@ pub fn run_fleet(catalog: &Catalog, modules: &[&Module], opts: &FleetOptions) ->
         concurrency: opts.concurrency,
         host_timeout: opts.host_timeout,
         progress: opts.progress.clone(),
+        platform: opts.registry.is_some(),
         ..Options::default()
     };
     let reports = if targets.is_empty() {

@@ -303,7 +303,11 @@ pub fn updates(
 ) -> Result<UpdatesRun, SelectError> {
     check_platform(catalog)?;
     let selected = select(catalog, names, host)?;
-    let mut fleet = run_fleet(catalog, &selected, opts);
+    let opts = FleetOptions {
+        registry: Some(registry.clone()),
+        ..opts.clone()
+    };
+    let mut fleet = run_fleet(catalog, &selected, &opts);
     let (outcomes, registries) =
         add_registry_evidence(&selected, &mut fleet.plans, &fleet.hosts, registry, true);
     let mut modules = Vec::new();

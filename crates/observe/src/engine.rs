@@ -26,6 +26,8 @@ pub(crate) struct Place<'a> {
     /// The Docker socket on the host (for a forward: the remote path, not the local one).
     pub(crate) docker_socket: &'a str,
     pub(crate) via: Via,
+    /// Also ask the engine's platform (`GET /version`), for registry truth.
+    pub(crate) platform: bool,
 }
 
 /// A failed fetch. `no_answer` is set when the transport failed before any HTTP answer came
@@ -68,8 +70,8 @@ pub(crate) async fn observe(
             // The platform rides the kept-alive first connection (one more round trip, no new
             // channel); an engine that cannot say it leaves it unknown, never the run failed.
             let v = match &c {
-                Ok(_) => first.get(Endpoint::Version { api }).await.ok(),
-                Err(_) => None,
+                Ok(_) if place.platform => first.get(Endpoint::Version { api }).await.ok(),
+                _ => None,
             };
             c.map(|c| (c, v))
         },
@@ -383,6 +385,7 @@ mod tests {
             host: "h1",
             docker_socket: "/var/run/docker.sock",
             via: Via::Local,
+            platform: false,
         }
     }
 
