@@ -48,6 +48,9 @@ pub enum Command {
     /// Read-only drift of the fleet (exit 0 in sync, 2 drift, 5 no host answered, 8 partial,
     /// 1 usage or config error).
     DriftCheck(DriftCheckArgs),
+    /// Registry truth and newer releases on each module's tag track (exit 0 all current, 2
+    /// updates available, 8 some registries did not answer, 1 usage or config error).
+    Updates(UpdatesArgs),
     /// JSON Schemas: of module.yaml for editors (yaml-language-server), and of every --json
     /// document.
     #[command(subcommand)]
@@ -109,6 +112,32 @@ pub struct DriftCheckArgs {
     /// Hosts observed at the same time; default 8.
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Also ask each module's registry what its tag means now (read-only; never changes a
+    /// verdict or the exit code).
+    #[arg(long)]
+    pub registry: bool,
+    /// With --registry: ask the registries again instead of reusing cached answers.
+    #[arg(long, requires = "registry")]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdatesArgs {
+    /// Modules to check (default: every module).
+    #[arg(value_name = "MODULE")]
+    pub modules: Vec<String>,
+    /// Only the modules of this host.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Ask the registries again instead of reusing cached answers.
+    #[arg(long)]
+    pub refresh: bool,
+    /// One JSON document on stdout (schema platformctl/updates/v1).
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds each host may take in all; default 30.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -155,6 +184,8 @@ pub enum SchemaCommand {
     Plan,
     /// `drift-check --json` (platformctl/drift-check/v2).
     DriftCheck,
+    /// `updates --json` (platformctl/updates/v1).
+    Updates,
     /// `workplan status --json` (platformctl/workplan-status/v1).
     WorkplanStatus,
     /// `workplan lint --json` (platformctl/workplan-lint/v1).

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Modules(cmd) => commands::modules::run(&cli, cmd),
         Command::Plan(args) => commands::drift::plan(&cli, args),
         Command::DriftCheck(args) => commands::drift::drift_check(&cli, args),
+        Command::Updates(args) => commands::drift::updates(&cli, args),
         Command::Schema(cmd) => commands::schema::run(cmd),
         Command::Workplan(cmd) => commands::workplan::run(&cli, cmd),
         Command::Hub(args) => commands::hub::run(&cli, args),

@@ -275,6 +275,15 @@ pub enum WarningCode {
     /// The container runs an earlier pull of the desired tag: the host's tag now names another
     /// image, so `compose up` would recreate the container.
     ImageTagMoved,
+    /// The registry says the tag now names a newer build than the host runs: an update is
+    /// waiting (in sync with the catalog; not drift).
+    UpstreamTagMoved,
+    /// The image's registry did not answer (down, timed out, rate limited).
+    RegistryUnreachable,
+    /// The image's registry refused access.
+    RegistryUnauthorized,
+    /// The registry has no such repository or tag.
+    RegistryNotFound,
 }
 
 impl WarningCode {
@@ -288,6 +297,10 @@ impl WarningCode {
             WarningCode::ContainerUnhealthy => "CONTAINER_UNHEALTHY",
             WarningCode::NoDesiredImage => "NO_DESIRED_IMAGE",
             WarningCode::ImageTagMoved => "IMAGE_TAG_MOVED",
+            WarningCode::UpstreamTagMoved => "UPSTREAM_TAG_MOVED",
+            WarningCode::RegistryUnreachable => "REGISTRY_UNREACHABLE",
+            WarningCode::RegistryUnauthorized => "REGISTRY_UNAUTHORIZED",
+            WarningCode::RegistryNotFound => "REGISTRY_NOT_FOUND",
         }
     }
 }
@@ -369,6 +382,65 @@ pub struct Evidence {
     /// How many containers carry the module's project and service labels (one-offs aside); 0
     /// when the container judged was found by name only.
     pub replicas: usize,
+    /// What proved the exact image of a tag-only desired state: `registry` when the tag's
+    /// current registry digest is among the image's repo digests ([`apply_registry`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest_verified_by: Option<String>,
+}
+
+/// What a registry said about a module's desired tag (SPEC §7), for [`apply_registry`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistryFinding {
+    /// The running image is the tag's current build (`matched`: the digest that proved it).
+    Current {
+        /// The repo digest that proved it.
+        matched: String,
+    },
+    /// The tag now names another build for the host's platform.
+    TagMoved(String),
+    /// The registry answered but could not prove either: nothing changes.
+    Unverified,
+    /// The registry did not answer.
+    Unreachable(String),
+    /// The registry refused access.
+    Unauthorized(String),
+    /// No such repository or tag.
+    NotFound(String),
+}
+
+/// Adds registry evidence to a plan. It never changes the status, a change, or the exit code:
+/// a proven tag loses `IMAGE_DIGEST_NOT_VERIFIED` and says `digestVerifiedBy: "registry"`; a
+/// moved tag gets `UPSTREAM_TAG_MOVED`; registry trouble gets `REGISTRY_UNREACHABLE`,
+/// `REGISTRY_UNAUTHORIZED` or `REGISTRY_NOT_FOUND`. A plan without image evidence (error,
+/// unreachable, skipped, missing container) only takes the trouble warnings.
+pub fn apply_registry(plan: &mut ModulePlan, finding: &RegistryFinding) {
+    let judged = matches!(plan.status, Status::InSync | Status::Drift) && plan.evidence.is_some();
+    match finding {
+        RegistryFinding::Current { matched } if judged => {
+            let had = plan.warnings.len();
+            plan.warnings
+                .retain(|w| w.code != WarningCode::ImageDigestNotVerified);
+            if plan.warnings.len() != had
+                && let Some(e) = plan.evidence.as_mut()
+            {
+                e.digest_verified_by = Some("registry".to_owned());
+                e.repo_digest.get_or_insert_with(|| matched.clone());
+            }
+        }
+        RegistryFinding::TagMoved(msg) if judged => plan
+            .warnings
+            .push(Warning::new(WarningCode::UpstreamTagMoved, msg.clone())),
+        RegistryFinding::Unreachable(msg) => plan
+            .warnings
+            .push(Warning::new(WarningCode::RegistryUnreachable, msg.clone())),
+        RegistryFinding::Unauthorized(msg) => plan
+            .warnings
+            .push(Warning::new(WarningCode::RegistryUnauthorized, msg.clone())),
+        RegistryFinding::NotFound(msg) => plan
+            .warnings
+            .push(Warning::new(WarningCode::RegistryNotFound, msg.clone())),
+        _ => {}
+    }
 }
 
 /// One module's plan: the `modules[]` entry of a drift-check document, the top level of a plan
@@ -867,6 +939,7 @@ fn judge(
             image_id: c.image_id.clone(),
             repo_digest,
             replicas,
+            digest_verified_by: None,
         },
         undecided,
     }

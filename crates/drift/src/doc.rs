@@ -36,6 +36,9 @@ pub struct DriftCheckDoc {
     pub hosts: Vec<HostDoc>,
     /// One entry per module checked.
     pub modules: Vec<ModuleDoc>,
+    /// With `--registry`: one entry per registry asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registries: Option<Vec<crate::registry::RegistryReportDoc>>,
 }
 
 /// `plan MODULE --json`: the module's entry of a drift-check document, at the top level, with
@@ -185,6 +188,9 @@ pub struct ModuleDoc {
     /// them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings: Option<Vec<FindingDoc>>,
+    /// With `--registry`: what the registry said about the desired tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<crate::registry::RegistryDoc>,
 }
 
 /// One field that drifts.
@@ -235,6 +241,10 @@ pub struct EvidenceDoc {
     pub repo_digest: Option<String>,
     /// Containers with the module's project and service labels (0: found by name only).
     pub replicas: usize,
+    /// `registry` when a registry answer proved the exact image of a tag-only desired state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["registry"]))]
+    pub digest_verified_by: Option<String>,
 }
 
 /// A finding of `validate`, as every `--json` document prints it.
@@ -320,12 +330,14 @@ impl ModuleDoc {
                 image_id: e.image_id.clone(),
                 repo_digest: e.repo_digest.clone(),
                 replicas: e.replicas,
+                digest_verified_by: e.digest_verified_by.clone(),
             }),
             error: plan.error.clone(),
             findings: fleet
                 .findings
                 .get(&plan.module)
                 .map(|f| f.iter().map(FindingDoc::from).collect()),
+            registry: None,
         }
     }
 }
@@ -341,8 +353,20 @@ impl DriftCheckDoc {
             modules: run
                 .plans
                 .iter()
-                .map(|p| ModuleDoc::new(p, &run.fleet))
+                .map(|p| {
+                    let mut m = ModuleDoc::new(p, &run.fleet);
+                    m.registry = run
+                        .registry
+                        .get(&p.module)
+                        .map(crate::registry::RegistryDoc::from);
+                    m
+                })
                 .collect(),
+            registries: run.registries.as_ref().map(|r| {
+                r.iter()
+                    .map(crate::registry::RegistryReportDoc::from)
+                    .collect()
+            }),
         }
     }
 }

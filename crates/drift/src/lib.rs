@@ -41,6 +41,7 @@ use platformctl_observe::{
 pub mod doc;
 #[cfg(any(test, feature = "fake-engine"))]
 pub mod fake_engine;
+pub mod registry;
 
 pub use doc::{DriftCheckDoc, ErrorDoc, PlanDoc};
 
@@ -91,6 +92,9 @@ pub struct FleetOptions {
     pub concurrency: usize,
     /// Called as hosts start, fall back and finish (for a progress display).
     pub progress: Option<ProgressFn>,
+    /// Ask the modules' registries too (`drift-check --registry`, SPEC §7): registry evidence
+    /// is added to the plans, never changing a verdict or the exit code.
+    pub registry: Option<registry::RegistryOptions>,
 }
 
 impl Default for FleetOptions {
@@ -99,6 +103,7 @@ impl Default for FleetOptions {
             host_timeout: defaults::HOST_TIMEOUT,
             concurrency: defaults::CONCURRENCY,
             progress: None,
+            registry: None,
         }
     }
 }
@@ -112,6 +117,7 @@ impl FleetOptions {
                 .map_or(defaults::HOST_TIMEOUT, |s| Duration::from_secs(s.max(1))),
             concurrency: concurrency.unwrap_or(defaults::CONCURRENCY).max(1),
             progress: None,
+            registry: None,
         }
     }
 }
@@ -253,6 +259,7 @@ pub fn run_fleet(catalog: &Catalog, modules: &[&Module], opts: &FleetOptions) ->
         concurrency: opts.concurrency,
         host_timeout: opts.host_timeout,
         progress: opts.progress.clone(),
+        platform: opts.registry.is_some(),
         ..Options::default()
     };
     let reports = if targets.is_empty() {
@@ -425,6 +432,10 @@ pub struct DriftCheck {
     pub summary: Summary,
     /// The exit code ([`exit`]).
     pub exit_code: u8,
+    /// With `--registry`: what the registry said, by module.
+    pub registry: BTreeMap<String, platformctl_registry::Outcome>,
+    /// With `--registry`: one report per registry asked.
+    pub registries: Option<Vec<platformctl_registry::RegistryReport>>,
 }
 
 impl DriftCheck {
@@ -444,7 +455,15 @@ pub fn drift_check(
 ) -> Result<DriftCheck, SelectError> {
     check_platform(catalog)?;
     let selected = select(catalog, names, host)?;
-    let fleet = run_fleet(catalog, &selected, opts);
+    let mut fleet = run_fleet(catalog, &selected, opts);
+    let mut registries = None;
+    let mut outcomes = HashMap::new();
+    if let Some(reg) = &opts.registry {
+        let (o, r) =
+            registry::add_registry_evidence(&selected, &mut fleet.plans, &fleet.hosts, reg, false);
+        outcomes = o;
+        registries = Some(r);
+    }
     let mut plans = fleet.plans.clone();
     // Manifests that did not parse at all (no model) are errors of the fleet too.
     if names.is_empty() && host.is_none() {
@@ -463,6 +482,11 @@ pub fn drift_check(
         plans,
         summary,
         exit_code,
+        registry: outcomes
+            .into_iter()
+            .map(|(i, o)| (selected[i].name.clone(), o))
+            .collect(),
+        registries,
     })
 }
 

@@ -121,6 +121,26 @@ impl CliContainer<'_> {
     }
 }
 
+/// The engine's platform from its `GET /version` answer (`Os`, `Arch`, and `Variant` where an
+/// engine writes one), or `None` when the answer does not say.
+pub fn api_version_platform(json: &[u8]) -> Option<crate::Platform> {
+    #[derive(Deserialize)]
+    struct Version<'a> {
+        #[serde(rename = "Os", borrow)]
+        os: Option<Cow<'a, str>>,
+        #[serde(rename = "Arch", borrow)]
+        arch: Option<Cow<'a, str>>,
+        #[serde(rename = "Variant", borrow, default)]
+        variant: Option<Cow<'a, str>>,
+    }
+    let v: Version<'_> = serde_json::from_slice(json).ok()?;
+    let (os, arch) = (v.os?, v.arch?);
+    if os.is_empty() || arch.is_empty() {
+        return None;
+    }
+    Some(crate::Platform::new(&os, &arch, v.variant.as_deref()))
+}
+
 /// `docker image inspect ID…`: an array of `Id`, `RepoTags`, `RepoDigests`.
 pub fn cli_images(json: &[u8]) -> Result<Vec<Image>, DecodeError> {
     decode_list(Answer::CliImages, json, RawImage::into_image)
@@ -622,6 +642,32 @@ fn state_from_status(status: &str) -> Option<ContainerState> {
         return None;
     };
     Some(state)
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::api_version_platform;
+    use crate::Platform;
+
+    #[test]
+    fn the_platform_comes_from_version() {
+        let p = api_version_platform(br#"{"Version":"26.1.5","Os":"linux","Arch":"arm64"}"#);
+        assert_eq!(p, Some(Platform::new("linux", "arm64", Some("v8"))));
+        assert_eq!(p.unwrap().to_string(), "linux/arm64/v8");
+        assert_eq!(api_version_platform(br#"{"Os":"linux"}"#), None);
+        assert_eq!(api_version_platform(b"nonsense"), None);
+        assert!(
+            Platform::new("linux", "x86_64", None).matches(&Platform::new(
+                "linux",
+                "amd64",
+                Some("v3")
+            ))
+        );
+        assert!(
+            !Platform::new("linux", "arm", Some("v6"))
+                .matches(&Platform::new("linux", "arm", None))
+        );
+    }
 }
 
 #[cfg(test)]

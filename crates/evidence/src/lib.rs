@@ -67,6 +67,73 @@ pub struct HostEvidence {
     pub containers: Vec<Container>,
     /// The images the containers run, one per ID, sorted by ID.
     pub images: Vec<Image>,
+    /// The engine's platform (`GET /version`: `Os`, `Arch`, `Variant`), when it was asked
+    /// (the Engine API path asks it; the `docker inspect` fallback does not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+}
+
+/// A platform as OCI image indexes name them: `linux/arm64/v8`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct Platform {
+    /// `linux`, `windows`, …
+    pub os: String,
+    /// `amd64`, `arm64`, `arm`, … (Go's names, as the engine and indexes write them).
+    pub architecture: String,
+    /// `v7`, `v8`, … when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl Platform {
+    /// A platform, with the names normalised as containerd does (`x86_64` = `amd64`,
+    /// `aarch64` = `arm64`; `arm64` without a variant is `v8`, `arm` without one `v7`).
+    pub fn new(os: &str, architecture: &str, variant: Option<&str>) -> Platform {
+        let os = os.trim().to_ascii_lowercase();
+        let arch = match architecture.trim().to_ascii_lowercase().as_str() {
+            "x86_64" | "x86-64" => "amd64".to_owned(),
+            "aarch64" => "arm64".to_owned(),
+            "i386" | "i686" => "386".to_owned(),
+            "armhf" | "armv7l" => "arm".to_owned(),
+            other => other.to_owned(),
+        };
+        let variant = variant
+            .map(|v| v.trim().to_ascii_lowercase())
+            .filter(|v| !v.is_empty());
+        let variant = match (arch.as_str(), variant) {
+            ("arm64", None) => Some("v8".to_owned()),
+            ("arm", None) => Some("v7".to_owned()),
+            ("arm64", Some(v)) if v == "8" => Some("v8".to_owned()),
+            (_, v) => v,
+        };
+        Platform {
+            os,
+            architecture: arch,
+            variant,
+        }
+    }
+
+    /// Whether an index entry for `other` is an image for this platform. A variant only one
+    /// side names is not held against the match (an engine's `/version` rarely names one for
+    /// `amd64`, while indexes may write `amd64/v2`, …).
+    pub fn matches(&self, other: &Platform) -> bool {
+        self.os == other.os
+            && self.architecture == other.architecture
+            && match (&self.variant, &other.variant) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
 }
 
 impl HostEvidence {
@@ -79,7 +146,11 @@ impl HostEvidence {
             .collect();
         images.sort_by(|a, b| a.id.cmp(&b.id));
         images.dedup_by(|a, b| a.id == b.id);
-        HostEvidence { containers, images }
+        HostEvidence {
+            containers,
+            images,
+            platform: None,
+        }
     }
 
     /// Decodes the two Engine API answers (`GET /containers/json?all=1` and

@@ -26,6 +26,8 @@ pub(crate) struct Place<'a> {
     /// The Docker socket on the host (for a forward: the remote path, not the local one).
     pub(crate) docker_socket: &'a str,
     pub(crate) via: Via,
+    /// Also ask the engine's platform (`GET /version`), for registry truth.
+    pub(crate) platform: bool,
 }
 
 /// A failed fetch. `no_answer` is set when the transport failed before any HTTP answer came
@@ -63,9 +65,22 @@ pub(crate) async fn observe(
     let api = negotiate(&ping, place)?;
     let mut second = second.map_err(|e| transport_error(e, place))?;
     let (c, i) = tokio::join!(
-        first.get(Endpoint::Containers { api, project }),
+        async {
+            let c = first.get(Endpoint::Containers { api, project }).await;
+            // The platform rides the kept-alive first connection (one more round trip, no new
+            // channel); an engine that cannot say it leaves it unknown, never the run failed.
+            let v = match &c {
+                Ok(_) if place.platform => first.get(Endpoint::Version { api }).await.ok(),
+                _ => None,
+            };
+            c.map(|c| (c, v))
+        },
         second.get(Endpoint::Images { api }),
     );
+    let (c, version) = match c {
+        Ok((c, v)) => (Ok(c), v),
+        Err(e) => (Err(e), None),
+    };
     let c = c.map_err(|e| transport_error(e, place))?;
     let i = i.map_err(|e| transport_error(e, place))?;
     check_status(&c, "containers list", Some(api), place)?;
@@ -77,6 +92,9 @@ pub(crate) async fn observe(
         )))
     };
     let mut evidence = HostEvidence::from_api(&c.body, &i.body).map_err(decode_error)?;
+    evidence.platform = version
+        .filter(|v| v.status == 200)
+        .and_then(|v| platformctl_evidence::decode::api_version_platform(&v.body));
     // The list names a container's image by its ID once the tag it was created from has moved;
     // the container's own inspect still has the reference (`Config.Image`), as `docker inspect`
     // on the command path does. Only those containers are asked again, both connections
@@ -367,6 +385,7 @@ mod tests {
             host: "h1",
             docker_socket: "/var/run/docker.sock",
             via: Via::Local,
+            platform: false,
         }
     }
 

@@ -93,6 +93,9 @@ pub(crate) enum Endpoint<'a> {
     Containers { api: ApiVersion, project: &'a str },
     /// `GET /vX.Y/images/json?digests=1`.
     Images { api: ApiVersion },
+    /// `GET /vX.Y/version`: the engine's `Os`, `Arch` (and `Variant`), the host's platform
+    /// for registry truth (SPEC §7).
+    Version { api: ApiVersion },
     /// `GET /vX.Y/containers/{id}/json`: one container's inspect. `id` is a container ID the
     /// engine itself listed; it is percent-encoded all the same.
     Container { api: ApiVersion, id: &'a str },
@@ -113,6 +116,7 @@ impl Endpoint<'_> {
                 )
             }
             Endpoint::Images { api } => format!("/v{api}/images/json?digests=1"),
+            Endpoint::Version { api } => format!("/v{api}/version"),
             Endpoint::Container { api, id } => {
                 format!("/v{api}/containers/{}/json", percent_encode(id))
             }
@@ -554,6 +558,13 @@ mod tests {
             "/v1.44/images/json?digests=1"
         );
         assert_eq!(Endpoint::Ping.path(), "/_ping");
+        assert_eq!(
+            Endpoint::Version {
+                api: ApiVersion::OLDEST
+            }
+            .path(),
+            "/v1.41/version"
+        );
     }
 
     #[test]

@@ -269,6 +269,9 @@ pub struct Options {
     pub progress: Option<ProgressFn>,
     /// How ssh hosts are asked. Default [`SshMode::Auto`].
     pub ssh_mode: SshMode,
+    /// Also ask each engine its platform (`GET /version`, one more request on the first
+    /// connection) into [`HostEvidence::platform`], for registry truth. Default off.
+    pub platform: bool,
 }
 
 impl Default for Options {
@@ -278,6 +281,7 @@ impl Default for Options {
             host_timeout: DEFAULT_HOST_TIMEOUT,
             progress: None,
             ssh_mode: SshMode::Auto,
+            platform: false,
         }
     }
 }
@@ -479,6 +483,7 @@ async fn run_host(
                 host: &t.host,
                 docker_socket: &t.docker_socket,
                 via: Via::Local,
+                platform: opts.platform,
             };
             engine::observe(
                 std::path::Path::new(&t.docker_socket),
@@ -522,6 +527,7 @@ async fn observe_over_ssh(
             host: &t.host,
             docker_socket: &t.docker_socket,
             via: Via::SshForward,
+            platform: opts.platform,
         };
         let reason = match master.forward(&t.docker_socket).await {
             Ok(local) => match engine::observe(&local, project, deadline, &place).await {

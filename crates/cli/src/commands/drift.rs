@@ -17,7 +17,7 @@ use platformctl_drift::doc::{DRIFT_CHECK_SCHEMA, PLAN_SCHEMA};
 use platformctl_drift::{Fleet, FleetOptions, PlanDoc};
 use platformctl_observe::ProgressEvent;
 
-use crate::cli::{Cli, DriftCheckArgs, PlanArgs};
+use crate::cli::{Cli, DriftCheckArgs, PlanArgs, UpdatesArgs};
 use crate::output::{self, Fatal};
 use crate::style::Style;
 
@@ -67,11 +67,18 @@ pub fn drift_check(cli: &Cli, args: &DriftCheckArgs) -> u8 {
         Ok(c) => c,
         Err(f) => return output::fatal(DRIFT_CHECK_SCHEMA, args.json, &f, exit::USAGE),
     };
+    let mut opts = fleet_options(args.timeout, args.concurrency);
+    if args.registry {
+        opts.registry = Some(platformctl_drift::registry::RegistryOptions {
+            refresh: args.refresh,
+            ..Default::default()
+        });
+    }
     let run = match platformctl_drift::drift_check(
         &catalog,
         &args.modules,
         args.host.as_deref(),
-        &fleet_options(args.timeout, args.concurrency),
+        &opts,
     ) {
         Ok(r) => r,
         Err(e) => return usage(DRIFT_CHECK_SCHEMA, args.json, e.to_string(), exit::USAGE),
@@ -88,6 +95,94 @@ pub fn drift_check(cli: &Cli, args: &DriftCheckArgs) -> u8 {
         ));
     }
     run.exit_code
+}
+
+/// `updates [MODULE…]`.
+pub fn updates(cli: &Cli, args: &UpdatesArgs) -> u8 {
+    use platformctl_drift::registry::{UPDATES_SCHEMA, exit as uexit};
+    let catalog = match output::load_for_hosts(cli) {
+        Ok(c) => c,
+        Err(f) => return output::fatal(UPDATES_SCHEMA, args.json, &f, uexit::USAGE),
+    };
+    let reg = platformctl_drift::registry::RegistryOptions {
+        refresh: args.refresh,
+        ..Default::default()
+    };
+    let run = match platformctl_drift::registry::updates(
+        &catalog,
+        &args.modules,
+        args.host.as_deref(),
+        &fleet_options(args.timeout, None),
+        &reg,
+    ) {
+        Ok(r) => r,
+        Err(e) => return usage(UPDATES_SCHEMA, args.json, e.to_string(), uexit::USAGE),
+    };
+    if args.json {
+        output::print_json(&run.doc);
+    } else {
+        output::print(&render_updates(&run.doc));
+    }
+    run.doc.exit_code
+}
+
+fn render_updates(doc: &platformctl_drift::registry::UpdatesDoc) -> String {
+    let mut out = String::new();
+    for m in &doc.modules {
+        let _ = write!(
+            out,
+            "{:<24} {:<10}",
+            m.module,
+            m.host.as_deref().unwrap_or("-")
+        );
+        match &m.registry {
+            None => {
+                let _ = write!(out, " (nothing to ask: drift {})", m.drift);
+            }
+            Some(r) => {
+                let _ = write!(out, " {:<12} {}", r.status, r.reference);
+                if !r.newer.is_empty() {
+                    let list: Vec<String> = r
+                        .newer
+                        .iter()
+                        .map(|n| format!("{} ({})", n.tag, n.kind))
+                        .collect();
+                    let _ = write!(out, "\n    newer: {}", list.join(", "));
+                }
+                if let Some(msg) = &r.message {
+                    let _ = write!(out, "\n    {msg}");
+                }
+                if let Some(e) = &r.newer_error {
+                    let _ = write!(out, "\n    newer releases unknown: {e}");
+                }
+            }
+        }
+        if let Some(p) = &m.policy {
+            let _ = write!(out, "\n    update.policy: {p}");
+        }
+        out.push('\n');
+    }
+    for r in &doc.registries {
+        let _ = writeln!(
+            out,
+            "registry {}: {} ({} HEAD, {} GET, {} cached{})",
+            r.registry,
+            if r.answered {
+                "answered"
+            } else {
+                "did not answer"
+            },
+            r.heads,
+            r.gets,
+            r.cached,
+            r.rate_limit_remaining
+                .as_ref()
+                .map(|x| format!(", rate limit remaining {x}"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(out, "exit {}", doc.exit_code);
+    out
 }
 
 /// `plan MODULE`.

@@ -19,6 +19,9 @@ pub fn schema_of(cmd: &SchemaCommand) -> Value {
         SchemaCommand::DriftCheck => {
             return platformctl_drift::doc::drift_check_schema().to_value();
         }
+        SchemaCommand::Updates => {
+            return platformctl_drift::registry::updates_schema().to_value();
+        }
         SchemaCommand::Validate => include_str!("../../schemas/validate.json"),
         SchemaCommand::Coverage => include_str!("../../schemas/coverage.json"),
         SchemaCommand::ModulesList => include_str!("../../schemas/modules-list.json"),

@@ -1,0 +1,466 @@
+//! The registry client against a real Debian `docker-registry` (distribution 2.8) on the
+//! loopback, open mode, plus a registry that is down, one that answers 429 and one that never
+//! answers. Images are pushed by the harness through the registry API (with curl: the crate
+//! itself can only GET and HEAD); the registry's access log then proves that only GET and HEAD
+//! reached it from the client. Skipped (passing, with a note) where `docker-registry` or
+//! `curl` is not installed.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use platformctl_evidence::Platform;
+use platformctl_imageref::ImageRef;
+use platformctl_registry::{Lookup, Options, Status, check_blocking};
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Registry {
+    child: Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path) -> Registry {
+    let port = free_port();
+    let config = dir.join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.join("data").display()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("registry.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(&config)
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Registry { child, port, log }
+}
+
+fn sha(body: &[u8]) -> String {
+    use sha2::Digest as _;
+    let h: String = sha2::Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{h}")
+}
+
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args(["-sS", "-f"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn put_blob(base: &str, repo: &str, body: &[u8]) -> String {
+    let digest = sha(body);
+    let headers = curl(&[
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        "-X",
+        "POST",
+        &format!("{base}/v2/{repo}/blobs/uploads/"),
+    ]);
+    let loc = headers
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Location: ")
+                .or_else(|| l.strip_prefix("location: "))
+        })
+        .unwrap()
+        .trim()
+        .to_owned();
+    let loc = if loc.starts_with("http") {
+        loc
+    } else {
+        format!("{base}{loc}")
+    };
+    let sep = if loc.contains('?') { '&' } else { '?' };
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), body).unwrap();
+    curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/octet-stream",
+        "--data-binary",
+        &format!("@{}", f.path().display()),
+        &format!("{loc}{sep}digest={digest}"),
+    ]);
+    digest
+}
+
+/// Pushes an image manifest (no layers) whose config names `arch`, `seed`; its digest.
+fn put_image(base: &str, repo: &str, tag: &str, arch: &str, seed: &str) -> String {
+    let config = format!(
+        r#"{{"architecture":"{arch}","os":"linux","config":{{"Labels":{{"seed":"{seed}"}}}},"rootfs":{{"type":"layers","diff_ids":[]}}}}"#
+    );
+    let cd = put_blob(base, repo, config.as_bytes());
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{},"digest":"{cd}"}},"layers":[]}}"#,
+        config.len()
+    );
+    put_manifest(
+        base,
+        repo,
+        tag,
+        "application/vnd.docker.distribution.manifest.v2+json",
+        &manifest,
+    )
+}
+
+fn put_manifest(base: &str, repo: &str, tag: &str, media: &str, body: &str) -> String {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), body).unwrap();
+    curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        &format!("Content-Type: {media}"),
+        "--data-binary",
+        &format!("@{}", f.path().display()),
+        &format!("{base}/v2/{repo}/manifests/{tag}"),
+    ]);
+    sha(body.as_bytes())
+}
+
+fn put_index(base: &str, repo: &str, tag: &str, entries: &[(&str, &str)], oci: bool) -> String {
+    let media = if oci {
+        "application/vnd.oci.image.index.v1+json"
+    } else {
+        "application/vnd.docker.distribution.manifest.list.v2+json"
+    };
+    let items: Vec<String> = entries
+        .iter()
+        .map(|(d, arch)| {
+            format!(
+                r#"{{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":1,"digest":"{d}","platform":{{"architecture":"{arch}","os":"linux"}}}}"#
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{media}","manifests":[{}]}}"#,
+        items.join(",")
+    );
+    put_manifest(base, repo, tag, media, &body)
+}
+
+fn lookup(r: &str, platform: Option<Platform>, local: &[&str], newer: bool) -> Lookup {
+    Lookup {
+        reference: ImageRef::parse(r).unwrap(),
+        platform,
+        local: local.iter().map(|s| s.to_string()).collect(),
+        newer,
+    }
+}
+
+fn opts(cache: &Path) -> Options {
+    Options {
+        cache_dir: Some(cache.to_owned()),
+        refresh: false,
+        ttl: Duration::from_secs(600),
+        concurrency: 4,
+        request_timeout: Duration::from_secs(2),
+        registry_timeout: Duration::from_secs(3),
+    }
+}
+
+#[test]
+fn against_a_real_registry() {
+    if !have("docker-registry") || !have("curl") {
+        eprintln!("note: docker-registry or curl not installed; real-registry test skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let reg = start(dir.path());
+    let base = format!("http://127.0.0.1:{}", reg.port);
+    let host = format!("127.0.0.1:{}", reg.port);
+    let amd = Platform::new("linux", "amd64", None);
+    let arm = Platform::new("linux", "arm64", None);
+
+    // Single-manifest tags on a track, and `latest`.
+    let v10 = put_image(&base, "app", "1.0", "amd64", "a");
+    put_image(&base, "app", "1.1", "amd64", "b");
+    put_image(&base, "app", "2.0", "amd64", "c");
+    put_image(&base, "app", "1.0-alpine", "amd64", "d");
+    put_image(&base, "app", "latest", "amd64", "c");
+    // A multi-platform tag: an OCI index and a Docker manifest list.
+    let m_amd = put_image(&base, "multi", "amd-1", "amd64", "m1");
+    let m_arm = put_image(&base, "multi", "arm-1", "arm64", "m2");
+    let idx1 = put_index(
+        &base,
+        "multi",
+        "3",
+        &[(&m_amd, "amd64"), (&m_arm, "arm64")],
+        true,
+    );
+    let list1 = put_index(
+        &base,
+        "multi",
+        "3-list",
+        &[(&m_amd, "amd64"), (&m_arm, "arm64")],
+        false,
+    );
+
+    let log_start = std::fs::read_to_string(&reg.log).unwrap().len();
+    let cache = dir.path().join("cache");
+    let run = check_blocking(
+        &[
+            lookup(&format!("{host}/app:1.0"), Some(amd.clone()), &[&v10], true),
+            lookup(
+                &format!("{host}/multi:3"),
+                Some(amd.clone()),
+                &[&idx1],
+                false,
+            ),
+            lookup(
+                &format!("{host}/multi:3"),
+                Some(arm.clone()),
+                &[&m_arm],
+                false,
+            ),
+            lookup(
+                &format!("{host}/multi:3-list"),
+                Some(amd.clone()),
+                &[&list1],
+                false,
+            ),
+            lookup(
+                &format!("{host}/app:gone"),
+                Some(amd.clone()),
+                &[&v10],
+                false,
+            ),
+        ],
+        &opts(&cache),
+    )
+    .unwrap();
+    let st: Vec<Status> = run.outcomes.iter().map(|o| o.status).collect();
+    assert_eq!(
+        st,
+        [
+            Status::Current,
+            Status::Current,
+            Status::Current,
+            Status::Current,
+            Status::NotFound
+        ],
+        "{:#?}",
+        run.outcomes
+    );
+    let newer: Vec<(String, &str)> = run.outcomes[0]
+        .newer
+        .iter()
+        .map(|n| (n.tag.clone(), n.kind.as_str()))
+        .collect();
+    assert_eq!(
+        newer,
+        [("2.0".to_owned(), "major"), ("1.1".to_owned(), "minor")]
+    );
+    assert_eq!(run.registries.len(), 1);
+    // One HEAD per distinct repo:tag (app:1.0, multi:3, multi:3-list, app:gone).
+    assert_eq!(run.registries[0].heads, 4, "{:?}", run.registries);
+
+    // The tag moves after the host pulled it; the index is re-pushed with another arm64 build.
+    put_image(&base, "app", "1.0", "amd64", "a2");
+    let m_arm2 = put_image(&base, "multi", "arm-2", "arm64", "m3");
+    put_index(
+        &base,
+        "multi",
+        "3",
+        &[(&m_amd, "amd64"), (&m_arm2, "arm64")],
+        true,
+    );
+    let run = check_blocking(
+        &[
+            lookup(
+                &format!("{host}/app:1.0"),
+                Some(amd.clone()),
+                &[&v10],
+                false,
+            ),
+            // The amd64 host pulled the old index: its build did not change.
+            lookup(
+                &format!("{host}/multi:3"),
+                Some(amd.clone()),
+                &[&idx1],
+                false,
+            ),
+            lookup(
+                &format!("{host}/multi:3"),
+                Some(arm.clone()),
+                &[&idx1],
+                false,
+            ),
+        ],
+        &Options {
+            refresh: true,
+            ..opts(&cache)
+        },
+    )
+    .unwrap();
+    let st: Vec<Status> = run.outcomes.iter().map(|o| o.status).collect();
+    assert_eq!(
+        st,
+        [Status::TagMoved, Status::Current, Status::TagMoved],
+        "{:#?}",
+        run.outcomes
+    );
+
+    // A warm cache makes no request.
+    let run = check_blocking(
+        &[lookup(
+            &format!("{host}/app:1.0"),
+            Some(amd.clone()),
+            &[&v10],
+            true,
+        )],
+        &opts(&cache),
+    )
+    .unwrap();
+    assert_eq!((run.registries[0].heads, run.registries[0].gets), (0, 0));
+    assert_eq!(run.outcomes[0].status, Status::TagMoved);
+
+    // Only GET and HEAD reached the registry from the client.
+    let log = std::fs::read_to_string(&reg.log).unwrap();
+    let methods: std::collections::BTreeSet<String> = log[log_start..]
+        .lines()
+        .filter(|l| l.contains("platformctl-registry/"))
+        .filter_map(|l| {
+            // The access log's request line: `"METHOD /v2/… HTTP/1.1"`.
+            let at = l.find(" /v2/")?;
+            let q = l[..at].rfind('"')?;
+            Some(l[q + 1..at].to_owned())
+        })
+        .collect();
+    assert!(!methods.is_empty(), "the access log shows the client");
+    assert!(
+        methods.iter().all(|m| m == "GET" || m == "HEAD"),
+        "{methods:?}"
+    );
+}
+
+/// A loopback server that answers every connection with `answer` (or never, when `None`).
+fn fake(answer: Option<&'static str>) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            match answer {
+                Some(a) => {
+                    let _ = s.write_all(a.as_bytes());
+                }
+                None => held.push(s),
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn down_rate_limited_and_silent_registries_are_unreachable_never_updates() {
+    let cache = tempfile::tempdir().unwrap();
+    let down = free_port();
+    let limited = fake(Some(
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3600\r\nRateLimit-Remaining: 0;w=21600\r\nContent-Length: 0\r\n\r\n",
+    ));
+    let silent = fake(None);
+    let amd = Platform::new("linux", "amd64", None);
+    let d = format!("sha256:{}", "a".repeat(64));
+    let started = std::time::Instant::now();
+    let run = check_blocking(
+        &[
+            lookup(
+                &format!("127.0.0.1:{down}/app:1.0"),
+                Some(amd.clone()),
+                &[&d],
+                true,
+            ),
+            lookup(
+                &format!("127.0.0.1:{limited}/app:1.0"),
+                Some(amd.clone()),
+                &[&d],
+                true,
+            ),
+            lookup(
+                &format!("127.0.0.1:{silent}/app:1.0"),
+                Some(amd.clone()),
+                &[&d],
+                true,
+            ),
+        ],
+        &opts(cache.path()),
+    )
+    .unwrap();
+    for o in &run.outcomes {
+        assert_eq!(o.status, Status::Unreachable, "{o:#?}");
+        assert!(o.newer.is_empty());
+    }
+    assert!(run.outcomes[1].message.as_deref().unwrap().contains("429"));
+    let limited_report = run
+        .registries
+        .iter()
+        .find(|r| r.registry.ends_with(&format!(":{limited}")))
+        .unwrap();
+    assert_eq!(
+        limited_report.rate_limit_remaining.as_deref(),
+        Some("0;w=21600")
+    );
+    assert!(run.registries.iter().all(|r| !r.answered));
+    // The silent one costs its own budget (3 s), not more.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+}
