@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the real parts the platformctl end-to-end harness runs against:
 # a Docker engine (dockerd + containerd + runc), Debian's docker-registry, OpenSSH server and
-# client, a static busybox (image contents), curl, python3 and procps.
+# client, a static busybox (image contents), curl, python3, procps, and for the registry's
+# authentication tests htpasswd (apache2-utils) and openssl.
 #
 # Idempotent and unattended: a package is installed only when the command it provides is
 # missing, so a machine that already has e.g. docker-ce keeps it. Nothing is started: package
@@ -43,6 +44,8 @@ have sshd || want+=(openssh-server)
 { have ssh && have ssh-keygen; } || want+=(openssh-client)
 static_busybox || want+=(busybox-static)
 have curl || want+=(curl)
+have htpasswd || want+=(apache2-utils)
+have openssl || want+=(openssl)
 have python3 || want+=(python3)
 have ps || want+=(procps)
 

@@ -204,7 +204,7 @@ impl Session {
             .await
             .map_err(|_| Trouble::Unreachable("the run was cancelled".into()))?;
         let scope = format!("repository:{repo}:pull");
-        let mut auth = self.authorization(&scope, false).await?;
+        let mut auth = self.authorization(&scope, None).await?;
         let mut challenged = false;
         let mut waits = 0;
         loop {
@@ -226,7 +226,7 @@ impl Session {
                     let challenge =
                         parse_challenge(value).map_err(|m| self.unauthorized(repo, &m))?;
                     self.auth.lock().await.challenge = Some(challenge);
-                    auth = self.authorization(&scope, true).await?;
+                    auth = self.authorization(&scope, auth.as_ref()).await?;
                     if auth.is_none() {
                         return Err(self.unauthorized(repo, "no credentials for it"));
                     }
@@ -280,11 +280,12 @@ impl Session {
     }
 
     /// The `Authorization` for `scope` under the registry's challenge (none before one was
-    /// met). `fresh`: a new token even when one is held (it was refused).
+    /// met). `refused`: what the registry just refused; a held token is reused unless it is
+    /// that one (requests in flight before the challenge was known share the first token).
     async fn authorization(
         &self,
         scope: &str,
-        fresh: bool,
+        refused: Option<&Authorization>,
     ) -> Result<Option<Authorization>, Trouble> {
         let mut st = self.auth.lock().await;
         let Some(challenge) = st.challenge.clone() else {
@@ -309,11 +310,13 @@ impl Session {
                 ))),
             },
             Challenge::Bearer { realm, service } => {
-                if !fresh
-                    && let Some((t, until)) = st.tokens.get(scope)
+                if let Some((t, until)) = st.tokens.get(scope)
                     && Instant::now() < *until
                 {
-                    return Ok(Some(Authorization::Bearer(t.value.clone())));
+                    let held = Authorization::Bearer(t.value.clone());
+                    if refused != Some(&held) {
+                        return Ok(Some(held));
+                    }
                 }
                 let basic = creds.as_ref().and_then(Credentials::basic);
                 let call = Call::Token {

@@ -1,9 +1,11 @@
 //! The registry client against a real Debian `docker-registry` (distribution 2.8) on the
-//! loopback, open mode, plus a registry that is down, one that answers 429 and one that never
-//! answers. Images are pushed by the harness through the registry API (with curl: the crate
+//! loopback: open mode; basic authentication (`htpasswd`) with credentials from a Docker
+//! `config.json`; token authentication with a token issuer in the harness (anonymous pull
+//! tokens, JWTs signed by a key made with the `openssl` CLI); plus a registry that is down, one
+//! that answers 429 and one that never answers. Images are pushed by the harness through the registry API (with curl: the crate
 //! itself can only GET and HEAD); the registry's access log then proves that only GET and HEAD
-//! reached it from the client. Skipped (passing, with a note) where `docker-registry` or
-//! `curl` is not installed.
+//! reached it from the client. Skipped (passing, with a note) where `docker-registry`, `curl`,
+//! `htpasswd` (apache2-utils) or `openssl` is not installed.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -45,12 +47,17 @@ impl Drop for Registry {
 }
 
 fn start(dir: &Path) -> Registry {
+    start_with(dir, "")
+}
+
+/// A registry on `dir`'s storage with `auth` (a YAML `auth:` section, or empty: open).
+fn start_with(dir: &Path, auth: &str) -> Registry {
     let port = free_port();
     let config = dir.join("config.yml");
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
             dir.join("data").display()
         ),
     )
@@ -463,4 +470,397 @@ fn down_rate_limited_and_silent_registries_are_unreachable_never_updates() {
         "{:?}",
         started.elapsed()
     );
+}
+
+// --- Authenticated registries -------------------------------------------------------------
+//
+// The client reads credentials from `$DOCKER_CONFIG/config.json`, an environment variable of
+// the process; the lookups therefore run in a child process (this test binary again, running
+// only `child_lookups`) with its own `DOCKER_CONFIG`, and the parent reads what it printed.
+
+const CHILD: &str = "PLATFORMCTL_REGISTRY_TEST_CHILD";
+
+/// Runs in a child process only (see above): one lookup per line of `$CHILD` (`ref digest`),
+/// no cache; prints each outcome's status and message, then each registry's counts.
+#[test]
+fn child_lookups() {
+    let Ok(spec) = std::env::var(CHILD) else {
+        return;
+    };
+    let amd = Platform::new("linux", "amd64", None);
+    let lookups: Vec<Lookup> = spec
+        .lines()
+        .map(|l| {
+            let (r, d) = l.split_once(' ').unwrap();
+            lookup(r, Some(amd.clone()), &[d], false)
+        })
+        .collect();
+    let run = check_blocking(
+        &lookups,
+        &Options {
+            cache_dir: None,
+            ..opts(Path::new("/nonexistent"))
+        },
+    )
+    .unwrap();
+    for o in &run.outcomes {
+        println!(
+            "outcome {} {}",
+            o.status.as_str(),
+            o.message.as_deref().unwrap_or("-")
+        );
+    }
+    for r in &run.registries {
+        println!("registry heads={} tokens={}", r.heads, r.tokens);
+    }
+}
+
+/// What a child run printed: the statuses, the `registry …` lines, and everything (stdout and
+/// stderr) to search for secrets.
+struct ChildRun {
+    statuses: Vec<String>,
+    registries: Vec<String>,
+    all: String,
+}
+
+fn child(docker_config: &Path, lookups: &[(String, String)]) -> ChildRun {
+    let spec: Vec<String> = lookups.iter().map(|(r, d)| format!("{r} {d}")).collect();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_lookups",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, spec.join("\n"))
+        .env("DOCKER_CONFIG", docker_config)
+        .env("HOME", docker_config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    ChildRun {
+        statuses: stdout
+            .lines()
+            .filter_map(|l| l.split_once("outcome ").map(|(_, o)| o))
+            .map(|l| l.split(' ').next().unwrap().to_owned())
+            .collect(),
+        registries: stdout
+            .lines()
+            .filter_map(|l| l.split_once("registry heads=").map(|(_, r)| r))
+            .map(str::to_owned)
+            .collect(),
+        all,
+    }
+}
+
+fn docker_config(dir: &Path, auths: &[(&str, &str)]) -> std::path::PathBuf {
+    use base64::Engine as _;
+    std::fs::create_dir_all(dir).unwrap();
+    let entries: Vec<String> = auths
+        .iter()
+        .map(|(host, user_pass)| {
+            format!(
+                r#""{host}":{{"auth":"{}"}}"#,
+                base64::engine::general_purpose::STANDARD.encode(user_pass)
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.join("config.json"),
+        format!(r#"{{"auths":{{{}}}}}"#, entries.join(",")),
+    )
+    .unwrap();
+    dir.to_owned()
+}
+
+fn run_ok(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn basic_auth_with_docker_config_credentials() {
+    if !have("docker-registry") || !have("curl") || !have("htpasswd") {
+        eprintln!("note: docker-registry, curl or htpasswd not installed; basic-auth test skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Images are pushed while the registry is open, then it restarts on the same storage with
+    // basic authentication.
+    let v10 = {
+        let open = start(dir.path());
+        put_image(
+            &format!("http://127.0.0.1:{}", open.port),
+            "app",
+            "1.0",
+            "amd64",
+            "a",
+        )
+    };
+    let password = "pw-7c1f9e2b-secret";
+    let htpasswd = run_ok(Command::new("htpasswd").args(["-Bbn", "operator", password]));
+    let file = dir.path().join("htpasswd");
+    std::fs::write(&file, htpasswd).unwrap();
+    let reg = start_with(
+        dir.path(),
+        &format!(
+            "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+            file.display()
+        ),
+    );
+    let host = format!("127.0.0.1:{}", reg.port);
+    let user_pass = format!("operator:{password}");
+    let with = docker_config(&dir.path().join("with"), &[(&host, &user_pass)]);
+    let without = docker_config(&dir.path().join("without"), &[]);
+    let wrong = docker_config(&dir.path().join("wrong"), &[(&host, "operator:nope")]);
+    let lookups = [
+        (format!("{host}/app:1.0"), v10.clone()),
+        (format!("{host}/app:latest"), v10.clone()),
+    ];
+
+    let ok = child(&with, &lookups);
+    assert_eq!(ok.statuses, ["current", "not-found"], "{}", ok.all);
+    let refused = child(&without, &lookups);
+    assert_eq!(
+        refused.statuses,
+        ["unauthorized", "unauthorized"],
+        "{}",
+        refused.all
+    );
+    assert!(refused.all.contains("docker login"), "{}", refused.all);
+    let bad = child(&wrong, &lookups);
+    assert_eq!(
+        bad.statuses,
+        ["unauthorized", "unauthorized"],
+        "{}",
+        bad.all
+    );
+    let encoded = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&user_pass)
+    };
+    for run in [&ok, &refused, &bad] {
+        assert!(!run.all.contains(password), "{}", run.all);
+        assert!(!run.all.contains(&encoded), "{}", run.all);
+    }
+    // The registry saw the user, and only GET and HEAD.
+    let log = std::fs::read_to_string(&reg.log).unwrap();
+    assert!(log.contains("operator"), "{log}");
+    assert!(!log.contains(password));
+}
+
+/// A token service on the loopback, like Docker Hub's: it grants anonymous `pull` tokens
+/// signed (RS256, `x5c`) with the key whose certificate is the registry's `rootcertbundle`.
+struct Issuer {
+    port: u16,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tokens: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    with_authorization: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn b64url(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// A JWT for `access` (`[(repo, actions)]`), signed with `key` by the `openssl` CLI.
+fn jwt(key: &Path, cert_der: &[u8], service: &str, access: &[(&str, &[&str])]) -> String {
+    use base64::Engine as _;
+    let header = serde_json::json!({
+        "alg": "RS256",
+        "typ": "JWT",
+        "x5c": [base64::engine::general_purpose::STANDARD.encode(cert_der)],
+    });
+    let now = jiff::Timestamp::now().as_second();
+    let access: Vec<serde_json::Value> = access
+        .iter()
+        .map(|(name, actions)| {
+            serde_json::json!({"type": "repository", "name": name, "actions": actions})
+        })
+        .collect();
+    let claims = serde_json::json!({
+        "iss": "platformctl-test-issuer",
+        "sub": "",
+        "aud": service,
+        "exp": now + 300,
+        "nbf": now - 10,
+        "iat": now,
+        "jti": format!("{now}-{}", rand_suffix()),
+        "access": access,
+    });
+    let input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let mut signer = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    signer
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let sig = signer.wait_with_output().unwrap();
+    assert!(sig.status.success());
+    format!("{input}.{}", b64url(&sig.stdout))
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+fn issuer(key: std::path::PathBuf, cert_der: Vec<u8>, service: &'static str) -> Issuer {
+    use std::sync::atomic::Ordering;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let with_authorization = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tokens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (h, a, t) = (hits.clone(), with_authorization.clone(), tokens.clone());
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            h.fetch_add(1, Ordering::SeqCst);
+            if req
+                .lines()
+                .any(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+            {
+                a.fetch_add(1, Ordering::SeqCst);
+            }
+            // `GET /token?service=…&scope=repository:app:pull HTTP/1.1`: pull only, anonymous.
+            let target = req.split(' ').nth(1).unwrap_or("");
+            let scope = target
+                .split(['?', '&'])
+                .find_map(|p| p.strip_prefix("scope="))
+                .map(|s| s.replace("%3A", ":").replace("%3a", ":"))
+                .unwrap_or_default();
+            let repo = scope
+                .strip_prefix("repository:")
+                .and_then(|r| r.rsplit_once(':'))
+                .map(|(r, _)| r.to_owned())
+                .unwrap_or_default();
+            let token = jwt(&key, &cert_der, service, &[(&repo, &["pull"])]);
+            t.lock().unwrap().push(token.clone());
+            let body = format!(r#"{{"token":"{token}","expires_in":300}}"#);
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    Issuer {
+        port,
+        hits,
+        tokens,
+        with_authorization,
+    }
+}
+
+#[test]
+fn token_auth_with_an_anonymous_pull_token_reused_per_scope() {
+    use std::sync::atomic::Ordering;
+    if !have("docker-registry") || !have("curl") || !have("openssl") {
+        eprintln!("note: docker-registry, curl or openssl not installed; token-auth test skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (v10, v11, other) = {
+        let open = start(dir.path());
+        let base = format!("http://127.0.0.1:{}", open.port);
+        (
+            put_image(&base, "app", "1.0", "amd64", "a"),
+            put_image(&base, "app", "1.1", "amd64", "b"),
+            put_image(&base, "other", "1", "amd64", "c"),
+        )
+    };
+    let key = dir.path().join("issuer.key");
+    let cert = dir.path().join("issuer.pem");
+    run_ok(
+        Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=platformctl-test-issuer", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null()),
+    );
+    let der = run_ok(
+        Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(&cert),
+    );
+    let service = "platformctl-test-registry";
+    let iss = issuer(key.clone(), der, service);
+    let reg = start_with(
+        dir.path(),
+        &format!(
+            "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: {service}\n    issuer: platformctl-test-issuer\n    rootcertbundle: {}\n",
+            iss.port,
+            cert.display()
+        ),
+    );
+    let host = format!("127.0.0.1:{}", reg.port);
+    let empty = docker_config(&dir.path().join("anonymous"), &[]);
+    // Four questions in the scope `repository:app:pull`, one in `repository:other:pull`.
+    let lookups = [
+        (format!("{host}/app:1.0"), v10.clone()),
+        (format!("{host}/app:1.1"), v11.clone()),
+        (format!("{host}/app:1.1"), v10.clone()),
+        (format!("{host}/app:nope"), v10.clone()),
+        (format!("{host}/app:1.0"), v10.clone()),
+        (format!("{host}/other:1"), other.clone()),
+    ];
+    let run = child(&empty, &lookups);
+    assert_eq!(
+        run.statuses,
+        [
+            "current",
+            "current",
+            "tag-moved",
+            "not-found",
+            "current",
+            "current"
+        ],
+        "{}",
+        run.all
+    );
+    // One token per scope, used for every request in it.
+    assert_eq!(iss.hits.load(Ordering::SeqCst), 2, "{}", run.all);
+    assert!(
+        run.registries.len() == 1 && run.registries[0].ends_with(" tokens=2"),
+        "{}",
+        run.all
+    );
+    assert_eq!(iss.with_authorization.load(Ordering::SeqCst), 0);
+    // No token appears in what the client printed.
+    for t in iss.tokens.lock().unwrap().iter() {
+        let signature = t.rsplit('.').next().unwrap();
+        assert!(!run.all.contains(signature), "{}", run.all);
+    }
+    // Every token the issuer signed was accepted.
+    let log = std::fs::read_to_string(&reg.log).unwrap();
+    assert!(!log.contains("invalid token"), "{log}");
 }
