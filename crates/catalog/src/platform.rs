@@ -60,11 +60,28 @@ pub struct Platform {
     pub ssh_config: Option<PathBuf>,
     /// Hosts by name.
     pub hosts: BTreeMap<String, Host>,
+    /// `[registry]`: registry truth settings.
+    #[serde(skip_serializing_if = "RegistrySettings::is_default")]
+    pub registry: RegistrySettings,
     /// `[hosts.NAME]` tables that are declared but unusable (an unknown transport, not a
     /// table, a missing field): platform.toml's findings say why, so a module naming one is
     /// not also told its host "is not in platform.toml".
     #[serde(skip)]
     pub rejected_hosts: BTreeSet<String>,
+}
+
+/// `[registry]` in platform.toml.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RegistrySettings {
+    /// `check = true`: `drift-check` asks the registries as with `--registry` (unless
+    /// `--no-registry`). Default false.
+    pub check: bool,
+}
+
+impl RegistrySettings {
+    fn is_default(&self) -> bool {
+        *self == RegistrySettings::default()
+    }
 }
 
 impl Platform {
@@ -179,13 +196,14 @@ pub fn parse_platform(text: &str, strict: bool) -> Result<(Platform, Vec<Finding
         strict,
     };
     let table = table.get_ref();
-    cx.known(table, "", &["platform", "ssh", "hosts"]);
+    cx.known(table, "", &["platform", "ssh", "hosts", "registry"]);
 
     let mut platform = Platform {
         name: String::new(),
         compose_project: String::new(),
         ssh_config: None,
         hosts: BTreeMap::new(),
+        registry: RegistrySettings::default(),
         rejected_hosts: BTreeSet::new(),
     };
     if let Some((t, _)) = cx.table(table, "platform", true) {
@@ -216,6 +234,23 @@ pub fn parse_platform(text: &str, strict: bool) -> Result<(Platform, Vec<Finding
                 Err((code, m)) => cx.push(
                     Finding::new(code, rel, pos, m)
                         .hint("a path relative to the platform root, an absolute path, or ~/…"),
+                ),
+            }
+        }
+    }
+    if let Some((t, _)) = cx.table(table, "registry", false) {
+        cx.known(t, "registry", &["check"]);
+        if let Some((_, v)) = Cx::get(t, "check") {
+            match v.get_ref() {
+                DeValue::Boolean(b) => platform.registry.check = *b,
+                _ => cx.push(
+                    Finding::new(
+                        Code::WrongType,
+                        rel,
+                        lines.pos(v.span().start),
+                        "`registry.check` must be true or false",
+                    )
+                    .width(width(v.span())),
                 ),
             }
         }
@@ -594,6 +629,24 @@ transport = "local"
         assert_eq!(f[0].severity, Severity::Warning);
         let (_, f) = parse_platform(&t, true).unwrap();
         assert_eq!(f[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn registry_check() {
+        let (p, f) = parse_platform(OK, false).unwrap();
+        assert!(!p.registry.check && f.is_empty(), "{f:?}");
+        let t = format!("{OK}\n[registry]\ncheck = true\n");
+        let (p, f) = parse_platform(&t, true).unwrap();
+        assert!(p.registry.check && f.is_empty(), "{f:?}");
+        let t = format!("{OK}\n[registry]\ncheck = \"yes\"\nttl = 5\n");
+        let (p, f) = parse_platform(&t, false).unwrap();
+        assert!(!p.registry.check);
+        let codes: Vec<Code> = f.iter().map(|f| f.code).collect();
+        assert_eq!(codes, [Code::UnknownField, Code::WrongType], "{f:?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].message.contains("registry.ttl"), "{f:?}");
+        let check_line = t.lines().position(|l| l.starts_with("check")).unwrap() + 1;
+        assert_eq!((f[1].line, f[1].column), (check_line as u32, 9));
     }
 
     #[test]

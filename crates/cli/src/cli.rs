@@ -113,11 +113,14 @@ pub struct DriftCheckArgs {
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     /// Also ask each module's registry what its tag means now (read-only; never changes a
-    /// verdict or the exit code).
-    #[arg(long)]
+    /// verdict or the exit code). The default when platform.toml says `[registry] check = true`.
+    #[arg(long, conflicts_with = "no_registry")]
     pub registry: bool,
-    /// With --registry: ask the registries again instead of reusing cached answers.
-    #[arg(long, requires = "registry")]
+    /// Do not ask the registries, even when platform.toml says `[registry] check = true`.
+    #[arg(long)]
+    pub no_registry: bool,
+    /// When asking the registries: ask again instead of reusing cached answers.
+    #[arg(long, conflicts_with = "no_registry")]
     pub refresh: bool,
 }
 

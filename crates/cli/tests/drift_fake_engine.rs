@@ -160,3 +160,89 @@ fn drift_table() {
     assert_eq!(code, 1);
     insta::assert_snapshot!("plan_table_drift", stable(&text, &w));
 }
+
+/// `[registry] check = true` in platform.toml makes `drift-check` ask the registries as
+/// `--registry` does; `--no-registry` turns it off for one run; `--refresh` needs one of them.
+/// The module's registry is a closed loopback port: unreachable, which changes no status and
+/// no exit code.
+#[test]
+fn registry_check_in_platform_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("a.sock");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let img = format!("127.0.0.1:{closed}/app:1.0");
+    let _engine = FakeEngine::start(
+        &sock,
+        json!([container(P, "app", "fixture-app-1", &img, NGINX, "running")]),
+        json!([image(
+            NGINX,
+            &[&img],
+            &[&format!("127.0.0.1:{closed}/app@sha256:{}", "5".repeat(64))]
+        )]),
+    )
+    .unwrap();
+    let root = dir.path().join("platform");
+    let modules = [platformctl_drift::fake_engine::FixtureModule {
+        name: "app",
+        host: Some("a"),
+        image: &img,
+    }];
+    write_platform(&root, P, &[("a", &sock)], &modules).unwrap();
+    let cache = dir.path().join("cache");
+    let go = |args: &[&str]| {
+        let out = bin()
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .env("PLATFORMCTL_CACHE_DIR", &cache)
+            .output()
+            .unwrap();
+        support::assert_no_panic(&out);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        (out.status.code().unwrap(), doc)
+    };
+    let status = |doc: &serde_json::Value| doc["modules"][0]["status"].clone();
+
+    let (plain_code, plain) = go(&["drift-check", "--json"]);
+    assert!(plain.get("registries").is_none(), "{plain:#}");
+    let (code, flagged) = go(&["drift-check", "--json", "--registry"]);
+    assert_eq!(code, plain_code);
+    assert_eq!(
+        flagged["registries"][0]["answered"],
+        json!(false),
+        "{flagged:#}"
+    );
+
+    let toml = std::fs::read_to_string(root.join("platform.toml")).unwrap();
+    std::fs::write(
+        root.join("platform.toml"),
+        format!("{toml}\n[registry]\ncheck = true\n"),
+    )
+    .unwrap();
+    let (code, checked) = go(&["drift-check", "--json"]);
+    assert_eq!(code, plain_code);
+    assert_eq!(status(&checked), status(&plain));
+    assert_eq!(checked["registries"], flagged["registries"], "{checked:#}");
+    assert_eq!(
+        checked["modules"][0]["registry"]["status"],
+        json!("unreachable"),
+        "{checked:#}"
+    );
+    let (code, _) = go(&["drift-check", "--json", "--refresh"]);
+    assert_eq!(code, plain_code);
+    let (code, off) = go(&["drift-check", "--json", "--no-registry"]);
+    assert_eq!(code, plain_code);
+    assert!(off.get("registries").is_none(), "{off:#}");
+    assert_eq!(status(&off), status(&plain));
+
+    std::fs::write(root.join("platform.toml"), &toml).unwrap();
+    let (code, _) = go(&["drift-check", "--json", "--refresh"]);
+    assert_eq!(
+        code, 1,
+        "--refresh without a registry check is a usage error"
+    );
+}

@@ -68,7 +68,17 @@ pub fn drift_check(cli: &Cli, args: &DriftCheckArgs) -> u8 {
         Err(f) => return output::fatal(DRIFT_CHECK_SCHEMA, args.json, &f, exit::USAGE),
     };
     let mut opts = fleet_options(args.timeout, args.concurrency);
-    if args.registry {
+    // `--registry`, or `[registry] check = true` in platform.toml unless `--no-registry`.
+    let registry = args.registry || (catalog.platform.registry.check && !args.no_registry);
+    if args.refresh && !registry {
+        return usage(
+            DRIFT_CHECK_SCHEMA,
+            args.json,
+            "--refresh asks the registries again: it needs --registry (or `[registry] check = true` in platform.toml)".to_owned(),
+            exit::USAGE,
+        );
+    }
+    if registry {
         opts.registry = Some(platformctl_drift::registry::RegistryOptions {
             refresh: args.refresh,
             ..Default::default()
