@@ -1,7 +1,9 @@
 //! End-to-end drift on real parts (issue 3, item 5): two private Docker engines, a registry
 //! (so images have real RepoDigests), an sshd on 127.0.0.1, a closed port and a silent host,
 //! all started by `scripts/e2e/realparts.sh` for this test binary alone and stopped at the end.
-//! The machine's own Docker daemon is never touched.
+//! The machine's own Docker daemon is never touched. `drift-check --registry` runs once with the
+//! registry up and once after the registry is stopped (the last use of the registry), before
+//! the scenarios run.
 //!
 //! One `up` serves every scenario (libtest-mimic, `harness = false`); `down` runs even when a
 //! scenario fails. Without root (dockerd needs it) every scenario is reported as ignored, with
@@ -660,6 +662,10 @@ fn start_nofwd_sshd(p: &Parts) -> (NoFwdSshd, String) {
 }
 
 fn platformctl(world: &World, args: &[&str]) -> (i32, Value, String) {
+    platformctl_env(world, args, &[])
+}
+
+fn platformctl_env(world: &World, args: &[&str], env: &[(&str, &Path)]) -> (i32, Value, String) {
     let exe = env!("CARGO_BIN_EXE_platformctl");
     let out = Command::new(exe)
         .arg("--root")
@@ -667,6 +673,7 @@ fn platformctl(world: &World, args: &[&str]) -> (i32, Value, String) {
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("PLATFORM_ROOT")
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .output()
         .expect("platformctl runs");
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
@@ -768,6 +775,9 @@ fn main() {
         "plan_exit_codes_and_out_file",
         "human_table_grouped_by_host",
         "tag_moved_one_verdict_on_every_path",
+        "registry_verifies_a_tag_only_module",
+        "registry_tag_moved_upstream_changes_no_status",
+        "registry_down_changes_no_status_and_no_exit_code",
     ];
     if !is_root {
         if std::env::var_os("PLATFORMCTL_E2E_REQUIRED").is_some() {
@@ -797,6 +807,30 @@ fn main() {
     let t0 = unix_now();
     let (code_all, all, _) = platformctl(&world, &["drift-check", "--json"]);
     let all = Arc::new(all);
+    // The same run asking the registry (its own empty cache), then with the registry stopped
+    // (another empty cache, so nothing is answered from disk). Nothing after this needs the
+    // registry: the images are on the engines.
+    let (code_reg, reg, reg_err) = platformctl_env(
+        &world,
+        &["drift-check", "--json", "--registry"],
+        &[(
+            "PLATFORMCTL_CACHE_DIR",
+            &world.parts.dir.join("registry-cache-up"),
+        )],
+    );
+    stop_registry(&world.parts);
+    let t_down = Instant::now();
+    let (code_down, down, down_err) = platformctl_env(
+        &world,
+        &["drift-check", "--json", "--registry"],
+        &[(
+            "PLATFORMCTL_CACHE_DIR",
+            &world.parts.dir.join("registry-cache-down"),
+        )],
+    );
+    let down_wall = t_down.elapsed();
+    let reg = Arc::new((code_reg, reg, reg_err));
+    let down = Arc::new((code_down, down, down_err, down_wall));
 
     let mut trials: Vec<Trial> = Vec::new();
     macro_rules! trial {
@@ -1111,6 +1145,104 @@ fn main() {
         )
     });
 
+    let r = reg.clone();
+    trial!(names[18], |_w, d| {
+        let (code, doc, stderr) = &*r;
+        check(*code == code_all_copy, format!("exit {code}: {stderr}"))?;
+        check(
+            doc["registries"][0]["answered"] == true,
+            format!("{:#}", doc["registries"]),
+        )?;
+        // Without --registry: in sync, the digest not verified; with it: verified by the
+        // registry, the warning gone, the status the same.
+        expect(
+            &d,
+            "api-tag-ok",
+            "in-sync",
+            &[],
+            &["IMAGE_DIGEST_NOT_VERIFIED"],
+        )?;
+        check(
+            module(&d, "api-tag-ok").get("registry").is_none() && d.get("registries").is_none(),
+            "registry keys appear only with --registry",
+        )?;
+        expect(doc, "api-tag-ok", "in-sync", &[], &[])?;
+        let m = module(doc, "api-tag-ok");
+        check(
+            !codes(m, "warnings").contains(&"IMAGE_DIGEST_NOT_VERIFIED".to_string()),
+            format!("{m:#}"),
+        )?;
+        check(m["registry"]["status"] == "current", format!("{m:#}"))?;
+        check(
+            m["evidence"]["digestVerifiedBy"] == "registry",
+            format!("{m:#}"),
+        )
+    });
+    let r = reg.clone();
+    trial!(names[19], |_w, d| {
+        let (_, doc, _) = &*r;
+        // The tag was pushed again after the hosts pulled it: an update, not drift.
+        for (name, _) in TAG_MOVED_PATHS {
+            expect(
+                doc,
+                name,
+                "in-sync",
+                &[],
+                &["IMAGE_TAG_MOVED", "UPSTREAM_TAG_MOVED"],
+            )?;
+            let m = module(doc, name);
+            check(m["registry"]["status"] == "tag-moved", format!("{m:#}"))?;
+            check(
+                module(&d, name)["status"] == m["status"]
+                    && codes(module(&d, name), "changes") == codes(m, "changes"),
+                format!("{name}: the registry changed the verdict"),
+            )?;
+        }
+        // A digest-pinned module whose tag moved keeps its drift verdict.
+        expect(doc, "web-moved", "drift", &["IMAGE_DIGEST_MISMATCH"], &[])
+    });
+    let (r, dn) = (reg.clone(), down.clone());
+    trial!(names[20], |_w, d| {
+        let (code_up, up, _) = &*r;
+        let (code, doc, stderr, wall) = &*dn;
+        check(
+            *code == code_all_copy && *code_up == code_all_copy,
+            format!("exit without --registry {code_all_copy}, up {code_up}, down {code}: {stderr}"),
+        )?;
+        check(doc["exitCode"] == d["exitCode"], "exitCode")?;
+        check(
+            doc["registries"][0]["answered"] == false,
+            format!("{:#}", doc["registries"]),
+        )?;
+        check(*wall < Duration::from_secs(25), format!("took {wall:?}"))?;
+        // Every module keeps its status and its changes, in both directions: a registry
+        // neither adds drift nor takes it away, whether it answers or not.
+        let plain = d["modules"].as_array().cloned().unwrap_or_default();
+        check(!plain.is_empty(), "modules")?;
+        for m in &plain {
+            let name = m["module"].as_str().unwrap_or("");
+            for other in [up, doc] {
+                let o = module(other, name);
+                check(
+                    o["status"] == m["status"] && codes(o, "changes") == codes(m, "changes"),
+                    format!("{name}: {m:#} vs {o:#}"),
+                )?;
+            }
+        }
+        check(
+            d["summary"] == doc["summary"] && d["summary"] == up["summary"],
+            "summary",
+        )?;
+        let m = module(doc, "api-tag-ok");
+        check(
+            m["registry"]["status"] == "unreachable"
+                && codes(m, "warnings").contains(&"REGISTRY_UNREACHABLE".to_string())
+                && codes(m, "warnings").contains(&"IMAGE_DIGEST_NOT_VERIFIED".to_string())
+                && m["evidence"].get("digestVerifiedBy").is_none(),
+            format!("{m:#}"),
+        )
+    });
+
     let conclusion = libtest_mimic::run(&args, trials);
     drop(all);
     match Arc::try_unwrap(world) {
@@ -1118,6 +1250,18 @@ fn main() {
         Err(_) => eprintln!("e2e_drift: world still shared; parts are stopped at exit"),
     }
     conclusion.exit();
+}
+
+/// Stops the harness's registry by its pid (`realparts.sh down` skips a part already gone)
+/// and waits until its port refuses connections.
+fn stop_registry(p: &Parts) {
+    let pid = p.get("REGISTRY_PID");
+    assert!(!pid.is_empty(), "REGISTRY_PID in the harness env");
+    let _ = Command::new("kill").args(["-TERM", pid]).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(p.get("REGISTRY")).is_ok() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Now, as `docker events --since` wants it (the engines run on this machine's clock).
