@@ -455,15 +455,17 @@ pub fn drift_check(
 ) -> Result<DriftCheck, SelectError> {
     check_platform(catalog)?;
     let selected = select(catalog, names, host)?;
-    let mut fleet = run_fleet(catalog, &selected, opts);
     let mut registries = None;
     let mut outcomes = HashMap::new();
-    if let Some(reg) = &opts.registry {
-        let (o, r) =
-            registry::add_registry_evidence(&selected, &mut fleet.plans, &fleet.hosts, reg, false);
-        outcomes = o;
-        registries = Some(r);
-    }
+    let fleet = match &opts.registry {
+        Some(reg) => {
+            let (fleet, o, r) = registry::fleet_with_registry(catalog, &selected, opts, reg, false);
+            outcomes = o;
+            registries = Some(r);
+            fleet
+        }
+        None => run_fleet(catalog, &selected, opts),
+    };
     let mut plans = fleet.plans.clone();
     // Manifests that did not parse at all (no model) are errors of the fleet too.
     if names.is_empty() && host.is_none() {

@@ -104,6 +104,22 @@ pub fn add_registry_evidence(
     opts: &RegistryOptions,
     newer: bool,
 ) -> (HashMap<usize, Outcome>, Vec<RegistryReport>) {
+    let (at, lookups) = lookups(modules, plans, reports, newer);
+    if lookups.is_empty() {
+        return (HashMap::new(), Vec::new());
+    }
+    let run = platformctl_registry::check_blocking(&lookups, opts)
+        .unwrap_or_else(|e| runtime_failed(&lookups, &e));
+    apply(plans, at, run)
+}
+
+/// The lookups of `plans` (of `modules`), with the index of the plan each belongs to.
+fn lookups(
+    modules: &[&Module],
+    plans: &[ModulePlan],
+    reports: &[HostReport],
+    newer: bool,
+) -> (Vec<usize>, Vec<Lookup>) {
     let mut at = Vec::new();
     let mut lookups = Vec::new();
     for (i, (m, p)) in modules.iter().zip(plans.iter()).enumerate() {
@@ -115,10 +131,74 @@ pub fn add_registry_evidence(
             lookups.push(l);
         }
     }
-    if lookups.is_empty() {
-        return (HashMap::new(), Vec::new());
+    (at, lookups)
+}
+
+/// Adds the registry's outcomes to the plans at `at`.
+fn apply(
+    plans: &mut [ModulePlan],
+    at: Vec<usize>,
+    run: platformctl_registry::Run,
+) -> (HashMap<usize, Outcome>, Vec<RegistryReport>) {
+    let mut out = HashMap::new();
+    for (i, o) in at.into_iter().zip(run.outcomes) {
+        apply_registry(&mut plans[i], &finding(&o));
+        out.insert(i, o);
     }
-    let run = platformctl_registry::check_blocking(&lookups, opts).unwrap_or_else(|e| {
+    (out, run.registries)
+}
+
+/// Observes the hosts of `modules` ([`run_fleet`]) and asks their registries, resolving the
+/// desired tags while the hosts are observed (a tag's digest does not depend on a host), then
+/// judging each module with its host's evidence ([`add_registry_evidence`] after `run_fleet`
+/// gives the same plans, one after the other).
+pub fn fleet_with_registry(
+    catalog: &Catalog,
+    modules: &[&Module],
+    opts: &FleetOptions,
+    registry: &RegistryOptions,
+    newer: bool,
+) -> (crate::Fleet, HashMap<usize, Outcome>, Vec<RegistryReport>) {
+    let prefetch: Vec<ImageRef> = modules
+        .iter()
+        .filter(|m| m.runtime.host.is_some())
+        .filter_map(|m| desired_reference(m))
+        .filter(|r| r.effective_tag().is_some())
+        .collect();
+    let mut observed = None;
+    let mut at = Vec::new();
+    let run = platformctl_registry::check_overlapped(&prefetch, registry, || {
+        let fleet = run_fleet(catalog, modules, opts);
+        let (a, l) = lookups(modules, &fleet.plans, &fleet.hosts, newer);
+        observed = Some(fleet);
+        at = a;
+        l
+    });
+    let Some(mut fleet) = observed else {
+        // The registry runtime could not start: observe, and say so for each lookup.
+        let mut fleet = run_fleet(catalog, modules, opts);
+        let (at, lookups) = lookups(modules, &fleet.plans, &fleet.hosts, newer);
+        if lookups.is_empty() {
+            return (fleet, HashMap::new(), Vec::new());
+        }
+        let e = run
+            .err()
+            .unwrap_or_else(|| std::io::Error::other("the registry runtime did not run"));
+        let run = runtime_failed(&lookups, &e);
+        let (o, r) = apply(&mut fleet.plans, at, run);
+        return (fleet, o, r);
+    };
+    let run = run.unwrap_or_default();
+    if at.is_empty() {
+        return (fleet, HashMap::new(), Vec::new());
+    }
+    let (o, r) = apply(&mut fleet.plans, at, run);
+    (fleet, o, r)
+}
+
+/// Every lookup unreachable: the registry runtime could not start.
+fn runtime_failed(lookups: &[Lookup], e: &std::io::Error) -> platformctl_registry::Run {
+    {
         platformctl_registry::Run {
             outcomes: lookups
                 .iter()
@@ -137,13 +217,7 @@ pub fn add_registry_evidence(
                 .collect(),
             registries: Vec::new(),
         }
-    });
-    let mut out = HashMap::new();
-    for (i, o) in at.into_iter().zip(run.outcomes) {
-        apply_registry(&mut plans[i], &finding(&o));
-        out.insert(i, o);
     }
-    (out, run.registries)
 }
 
 /// One module of an `updates` document.
@@ -307,9 +381,8 @@ pub fn updates(
         registry: Some(registry.clone()),
         ..opts.clone()
     };
-    let mut fleet = run_fleet(catalog, &selected, &opts);
-    let (outcomes, registries) =
-        add_registry_evidence(&selected, &mut fleet.plans, &fleet.hosts, registry, true);
+    let (fleet, outcomes, registries) =
+        fleet_with_registry(catalog, &selected, &opts, registry, true);
     let mut modules = Vec::new();
     let mut partial = registries.iter().any(|r| !r.answered);
     let mut updates = false;

@@ -237,21 +237,123 @@ pub fn check_blocking(lookups: &[Lookup], opts: &Options) -> std::io::Result<Run
 
 /// Asks the registries of `lookups` (see the crate documentation).
 pub async fn check(lookups: &[Lookup], opts: &Options) -> Run {
-    let cache = cache::Cache::new(opts.cache_dir.clone(), opts.refresh);
-    let http = http::Http::new();
-    let mut sessions: BTreeMap<String, Arc<Session>> = BTreeMap::new();
-    let mut cached: HashMap<String, usize> = HashMap::new();
-    for l in lookups {
-        let reg = l.reference.registry().to_owned();
-        sessions.entry(reg.clone()).or_insert_with(|| {
+    let mut asked = Asked::new(opts);
+    check_with(lookups, opts, &mut asked).await
+}
+
+/// Like [`check_blocking`], but the tags of `prefetch` are resolved (one `HEAD` per distinct
+/// `repo:tag`, step 1 of [`check`]) while `produce` runs on the calling thread — e.g. while the
+/// hosts are observed, which a tag's digest does not depend on. `produce` returns the lookups;
+/// a tag it asks about that was not prefetched is resolved afterwards. The outcome is the same
+/// as `check_blocking(&produce(), opts)`; only the wall time differs.
+pub fn check_overlapped(
+    prefetch: &[ImageRef],
+    opts: &Options,
+    produce: impl FnOnce() -> Vec<Lookup>,
+) -> std::io::Result<Run> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let keys: BTreeSet<TagKey> = prefetch.iter().filter_map(tag_key).collect();
+    let opts2 = opts.clone();
+    let early = rt.spawn(async move {
+        let mut asked = Asked::new(&opts2);
+        asked.resolve_tags(&keys, &opts2).await;
+        asked
+    });
+    let lookups = produce();
+    Ok(rt.block_on(async move {
+        let mut asked = match early.await {
+            Ok(a) => a,
+            Err(_) => Asked::new(opts),
+        };
+        check_with(&lookups, opts, &mut asked).await
+    }))
+}
+
+/// The `registry/repo:tag` a reference asks about (`None`: digest only).
+fn tag_key(r: &ImageRef) -> Option<TagKey> {
+    let tag = r.effective_tag()?;
+    Some((
+        r.registry().to_owned(),
+        r.repository().to_owned(),
+        tag.to_owned(),
+    ))
+}
+
+/// What a run has asked so far: one session per registry, the tags resolved, the answers taken
+/// from the cache.
+struct Asked {
+    cache: cache::Cache,
+    http: http::Http,
+    sessions: BTreeMap<String, Arc<Session>>,
+    resolved: HashMap<TagKey, (Result<Resolved, Trouble>, jiff::Timestamp)>,
+    cached: HashMap<String, usize>,
+}
+
+impl Asked {
+    fn new(opts: &Options) -> Asked {
+        Asked {
+            cache: cache::Cache::new(opts.cache_dir.clone(), opts.refresh),
+            http: http::Http::new(),
+            sessions: BTreeMap::new(),
+            resolved: HashMap::new(),
+            cached: HashMap::new(),
+        }
+    }
+
+    fn session(&mut self, registry: &str, opts: &Options) {
+        let http = &self.http;
+        self.sessions.entry(registry.to_owned()).or_insert_with(|| {
             Arc::new(Session::new(
                 http.clone(),
-                &reg,
+                registry,
                 opts.concurrency,
                 opts.request_timeout,
                 opts.registry_timeout,
             ))
         });
+    }
+
+    /// Step 1: each distinct repo:tag not yet resolved, once (from the cache when fresh).
+    async fn resolve_tags(&mut self, distinct: &BTreeSet<TagKey>, opts: &Options) {
+        let mut ask = Vec::new();
+        for k in distinct {
+            if self.resolved.contains_key(k) {
+                continue;
+            }
+            self.session(&k.0, opts);
+            let ck = format!("{}/{}:{}", k.0, k.1, k.2);
+            match self.cache.get::<Resolved>("tag", &ck, Some(opts.ttl)) {
+                Some((r, at)) => {
+                    *self.cached.entry(k.0.clone()).or_default() += 1;
+                    self.resolved.insert(k.clone(), (Ok(r), at));
+                }
+                None => ask.push(k.clone()),
+            }
+        }
+        let sessions = &self.sessions;
+        let answers = join_all(ask.iter().map(|k| {
+            let s = sessions[&k.0].clone();
+            async move { s.resolve(&k.1, &k.2).await }
+        }))
+        .await;
+        for (k, a) in ask.into_iter().zip(answers) {
+            let now = jiff::Timestamp::now();
+            let r = a.map(|(digest, media_type)| Resolved { digest, media_type });
+            if let Ok(r) = &r {
+                self.cache
+                    .put("tag", &format!("{}/{}:{}", k.0, k.1, k.2), r, now);
+            }
+            self.resolved.insert(k, (r, now));
+        }
+    }
+}
+
+async fn check_with(lookups: &[Lookup], opts: &Options, asked: &mut Asked) -> Run {
+    for l in lookups {
+        asked.session(l.reference.registry(), opts);
     }
     let tag_of = |l: &Lookup| {
         l.reference
@@ -267,34 +369,18 @@ pub async fn check(lookups: &[Lookup], opts: &Options) -> Run {
         )
     };
 
-    // 1. Each distinct repo:tag once.
+    // 1. Each distinct repo:tag once (some may be resolved already: `check_overlapped`).
     let distinct: BTreeSet<(String, String, String)> = lookups.iter().map(key).collect();
-    let mut resolved: HashMap<TagKey, (Result<Resolved, Trouble>, jiff::Timestamp)> =
-        HashMap::new();
-    let mut ask = Vec::new();
-    for k in &distinct {
-        let ck = format!("{}/{}:{}", k.0, k.1, k.2);
-        match cache.get::<Resolved>("tag", &ck, Some(opts.ttl)) {
-            Some((r, at)) => {
-                *cached.entry(k.0.clone()).or_default() += 1;
-                resolved.insert(k.clone(), (Ok(r), at));
-            }
-            None => ask.push(k.clone()),
-        }
-    }
-    let answers = join_all(ask.iter().map(|k| {
-        let s = sessions[&k.0].clone();
-        async move { s.resolve(&k.1, &k.2).await }
-    }))
-    .await;
-    for (k, a) in ask.into_iter().zip(answers) {
-        let now = jiff::Timestamp::now();
-        let r = a.map(|(digest, media_type)| Resolved { digest, media_type });
-        if let Ok(r) = &r {
-            cache.put("tag", &format!("{}/{}:{}", k.0, k.1, k.2), r, now);
-        }
-        resolved.insert(k, (r, now));
-    }
+    asked.resolve_tags(&distinct, opts).await;
+    let Asked {
+        cache,
+        sessions,
+        resolved,
+        cached,
+        ..
+    } = asked;
+    let sessions = &*sessions;
+    let cache = &*cache;
 
     // 2. Index bodies, by digest, where some host is not already on the tag's digest; and the
     //    older indexes those hosts' digests name.
@@ -308,7 +394,7 @@ pub async fn check(lookups: &[Lookup], opts: &Options) -> Run {
         }
     }
     let mut indexes: HashMap<String, IndexEntries> = HashMap::new();
-    fetch_bodies(&bodies, &sessions, &cache, &mut indexes, &mut cached).await;
+    fetch_bodies(&bodies, sessions, cache, &mut indexes, cached).await;
     let mut olds: BTreeSet<(String, String, String)> = BTreeSet::new();
     for l in lookups {
         let Some((Ok(r), _)) = resolved.get(&key(l)) else {
@@ -324,7 +410,7 @@ pub async fn check(lookups: &[Lookup], opts: &Options) -> Run {
             }
         }
     }
-    fetch_bodies(&olds, &sessions, &cache, &mut indexes, &mut cached).await;
+    fetch_bodies(&olds, sessions, cache, &mut indexes, cached).await;
 
     // 3. Tags lists.
     let repos: BTreeSet<(String, String)> = lookups

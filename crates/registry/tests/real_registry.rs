@@ -864,3 +864,66 @@ fn token_auth_with_an_anonymous_pull_token_reused_per_scope() {
     let log = std::fs::read_to_string(&reg.log).unwrap();
     assert!(!log.contains("invalid token"), "{log}");
 }
+
+/// `check_overlapped` resolves the prefetched tags while `produce` runs (the registry's access
+/// log shows the `HEAD` before `produce` returns), resolves afterwards a tag it did not
+/// prefetch, and judges as `check_blocking` does.
+#[test]
+fn tags_resolved_while_the_hosts_are_observed() {
+    if !have("docker-registry") || !have("curl") {
+        eprintln!("note: docker-registry or curl not installed; overlap test skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let reg = start(dir.path());
+    let base = format!("http://127.0.0.1:{}", reg.port);
+    let host = format!("127.0.0.1:{}", reg.port);
+    let amd = Platform::new("linux", "amd64", None);
+    let v1 = put_image(&base, "early", "1", "amd64", "e1");
+    let v2 = put_image(&base, "late", "2", "amd64", "l2");
+    let lookups = vec![
+        lookup(&format!("{host}/early:1"), Some(amd.clone()), &[&v1], false),
+        lookup(&format!("{host}/late:2"), Some(amd.clone()), &[&v1], false),
+    ];
+    let prefetch = [ImageRef::parse(&format!("{host}/early:1")).unwrap()];
+    let log = reg.log.clone();
+    let mut seen_during = false;
+    let run = platformctl_registry::check_overlapped(
+        &prefetch,
+        &Options {
+            cache_dir: None,
+            ..opts(dir.path())
+        },
+        || {
+            let until = std::time::Instant::now() + Duration::from_secs(5);
+            while std::time::Instant::now() < until {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                if text.contains("HEAD /v2/early/manifests/1") {
+                    seen_during = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            lookups.clone()
+        },
+    )
+    .unwrap();
+    assert!(
+        seen_during,
+        "the prefetched tag was not asked while produce ran"
+    );
+    let st: Vec<Status> = run.outcomes.iter().map(|o| o.status).collect();
+    assert_eq!(st, [Status::Current, Status::TagMoved], "{run:#?}");
+    assert_eq!(run.outcomes[1].digest.as_deref(), Some(v2.as_str()));
+    assert_eq!(run.registries[0].heads, 2, "{:?}", run.registries);
+    let plain = check_blocking(
+        &lookups,
+        &Options {
+            cache_dir: None,
+            ..opts(dir.path())
+        },
+    )
+    .unwrap();
+    let plain_st: Vec<Status> = plain.outcomes.iter().map(|o| o.status).collect();
+    assert_eq!(st, plain_st);
+}
