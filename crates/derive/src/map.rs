@@ -56,21 +56,6 @@ pub fn map_module(
             "orchestrator is external: there is no image evidence to derive from; write the metadata by hand",
         ));
     }
-    if let Some(f) = catalog
-        .findings_of(&m.name)
-        .find(|f| f.severity == Severity::Error)
-    {
-        return Err(no(
-            RefusalCode::ModuleInvalid,
-            format!(
-                "{}:{}: {} ({}); fix what `validate` reports first",
-                f.file.display(),
-                f.line,
-                f.message,
-                f.code.as_str()
-            ),
-        ));
-    }
     let mut ev = Evidence {
         image_observed: m.runtime.image_observed.as_ref().map(|o| o.value.clone()),
         ..Evidence::default()
@@ -83,12 +68,18 @@ pub fn map_module(
             .and_then(|s| cf.service(&s.value))
     });
     let Some(svc) = svc else {
+        if let Some(f) = first_error(catalog, m) {
+            return Err(f);
+        }
         return Err(no(
             RefusalCode::NoImageEvidence,
             "the compose service cannot be read: no image to derive from",
         ));
     };
     let Some(img) = &svc.image else {
+        if let Some(f) = first_error(catalog, m) {
+            return Err(f);
+        }
         return Err(no(
             RefusalCode::NoImageEvidence,
             if svc.build {
@@ -113,6 +104,9 @@ pub fn map_module(
                 img.pos.line, img.raw
             ),
         ));
+    }
+    if let Some(f) = first_error(catalog, m) {
+        return Err(f);
     }
     ev.compose_image = Some(img.value.clone());
     let compose_ref = ImageRef::parse(&img.value).map_err(|e| {
@@ -350,4 +344,21 @@ fn update_policy(m: &Module, policy: Policy) -> (&'static str, String) {
             ),
         },
     }
+}
+
+/// The module's first error finding, as a refusal.
+fn first_error(catalog: &Catalog, m: &Module) -> Option<Refused> {
+    let f = catalog
+        .findings_of(&m.name)
+        .find(|f| f.severity == Severity::Error)?;
+    Some(no(
+        RefusalCode::ModuleInvalid,
+        format!(
+            "{}:{}: {} ({}); fix what `validate` reports first",
+            f.file.display(),
+            f.line,
+            f.message,
+            f.code.as_str()
+        ),
+    ))
 }
