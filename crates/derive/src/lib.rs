@@ -303,18 +303,21 @@ fn one(catalog: &Catalog, m: &Module, opts: &Options, live: Option<&Live>) -> Ou
         Ok(e) => e,
         Err(e) => return refuse(RefusalCode::EditUnsafe, e.to_string()),
     };
-    let mut adds = Vec::new();
-    for part in &missing {
-        let value = match part {
-            Part::Source => &blocks.source,
-            Part::Artifact => &blocks.artifact,
-            Part::Update => &blocks.update,
-        };
-        if let Err(e) = ed.insert(&["spec"], part.as_str(), value, SPEC_ORDER) {
-            return refuse(RefusalCode::EditUnsafe, e.to_string());
-        }
-        adds.push(*part);
+    let entries: Vec<(&str, &Value)> = missing
+        .iter()
+        .map(|part| {
+            let value = match part {
+                Part::Source => &blocks.source,
+                Part::Artifact => &blocks.artifact,
+                Part::Update => &blocks.update,
+            };
+            (part.as_str(), value)
+        })
+        .collect();
+    if let Err(e) = ed.insert_all(&["spec"], &entries, SPEC_ORDER) {
+        return refuse(RefusalCode::EditUnsafe, e.to_string());
     }
+    let adds = missing;
     let mut refreshes = Vec::new();
     for (key, value) in &blocks.refresh {
         let path = ["spec", "runtime", key.as_str()];

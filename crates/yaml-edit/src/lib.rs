@@ -119,6 +119,8 @@ pub struct Editor {
     bom: bool,
     eol: &'static str,
     body: String,
+    /// `body` parsed by the loader (what each edit is verified against).
+    tree: platformctl_yaml::Node,
 }
 
 impl Editor {
@@ -133,11 +135,12 @@ impl Editor {
             _ => "\n",
         };
         // Parse once up front so that a broken document is refused before any edit.
-        verify::parse(body)?;
+        let tree = verify::parse(body)?;
         Ok(Editor {
             bom,
             eol,
             body: body.to_string(),
+            tree,
         })
     }
 
@@ -173,9 +176,66 @@ impl Editor {
         value: &Value,
         order: &[&str],
     ) -> Result<(), EditError> {
-        let dotted = dotted(path, Some(key));
+        self.insert_all(path, &[(key, value)], order)
+    }
+
+    /// Inserts several entries into the mapping at `path` in one edit (each placed as
+    /// [`Editor::insert`] places it; entries landing at the same place follow `order`), verified
+    /// once. Either all are inserted or none.
+    pub fn insert_all(
+        &mut self,
+        path: &[&str],
+        new_entries: &[(&str, &Value)],
+        order: &[&str],
+    ) -> Result<(), EditError> {
+        if new_entries.is_empty() {
+            return Ok(());
+        }
         let outline = Outline::read(&self.body)?;
         let lines = Lines::new(&self.body);
+        let rank = |k: &str| order.iter().position(|o| *o == k).unwrap_or(usize::MAX);
+        let mut splices = Vec::with_capacity(new_entries.len());
+        for (key, value) in new_entries {
+            if new_entries.iter().filter(|(k, _)| k == key).count() > 1 {
+                return Err(EditError::Exists {
+                    path: dotted(path, Some(key)),
+                });
+            }
+            let (offset, text) = self.place(&outline, &lines, path, key, value, order)?;
+            splices.push((offset, rank(key), text));
+        }
+        splices.sort_by_key(|(o, r, _)| (*o, *r));
+        let extra: usize = splices.iter().map(|s| s.2.len()).sum();
+        let mut new = String::with_capacity(self.body.len() + extra);
+        let mut at = 0;
+        for (offset, _, text) in &splices {
+            new.push_str(&self.body[at..*offset]);
+            new.push_str(text);
+            at = *offset;
+        }
+        new.push_str(&self.body[at..]);
+        let keys: Vec<&str> = new_entries.iter().map(|(k, _)| *k).collect();
+        self.tree = verify::inserted(&self.tree, &new, path, new_entries).map_err(|why| {
+            EditError::Unverified {
+                path: dotted(path, Some(&keys.join(","))),
+                why,
+            }
+        })?;
+        self.body = new;
+        Ok(())
+    }
+
+    /// Where `key: value` goes in the current text, and the text to put there.
+    fn place(
+        &self,
+        outline: &Outline,
+        lines: &Lines<'_>,
+        path: &[&str],
+        key: &str,
+        value: &Value,
+        order: &[&str],
+    ) -> Result<(usize, String), EditError> {
+        let dotted = dotted(path, Some(key));
         let parent = guard_path(&outline.root, path, &dotted)?;
         let Kind::Map(entries) = &parent.kind else {
             return Err(no_path(path));
@@ -250,7 +310,7 @@ impl Editor {
             _ => {
                 let i = after.unwrap_or(entries.len() - 1);
                 let next_line = entries.get(i + 1).map(|(k, _)| k.line);
-                let end = block_end(&lines, &entries[i], next_line);
+                let end = block_end(lines, &entries[i], next_line);
                 let mut t = String::new();
                 let at = match lines.after(end) {
                     Some(o) => {
@@ -273,14 +333,7 @@ impl Editor {
                 (at, t)
             }
         };
-        let mut new = String::with_capacity(self.body.len() + text.len());
-        new.push_str(&self.body[..offset]);
-        new.push_str(&text);
-        new.push_str(&self.body[offset..]);
-        verify::inserted(&self.body, &new, path, key, value)
-            .map_err(|why| EditError::Unverified { path: dotted, why })?;
-        self.body = new;
-        Ok(())
+        Ok((offset, text))
     }
 
     /// Replaces the single-line scalar at `path` with `value`, keeping what follows it on its
@@ -325,7 +378,7 @@ impl Editor {
         new.push_str(&self.body[..start]);
         new.push_str(&render::scalar(value));
         new.push_str(&self.body[end..]);
-        verify::replaced(&self.body, &new, path, value)
+        self.tree = verify::replaced(&self.tree, &new, path, value)
             .map_err(|why| EditError::Unverified { path: dotted, why })?;
         self.body = new;
         Ok(())

@@ -18,7 +18,12 @@ pub fn plain_safe(s: &str) -> bool {
     {
         return false;
     }
-    // It must resolve to a string, not a boolean, number or null.
+    // It must resolve to a string, not a boolean, number or null. Numbers start with a digit,
+    // a sign or a dot; the words below are the only alphabetic non-strings.
+    if first.is_ascii_alphabetic() {
+        const WORDS: [&str; 4] = ["true", "false", "null", "~"];
+        return !WORDS.iter().any(|w| s.eq_ignore_ascii_case(w));
+    }
     let doc = format!("k: {s}\n");
     match parse(&doc, &Limits::default()) {
         Ok(Some(n)) => n

@@ -12,29 +12,33 @@ pub(crate) fn parse(src: &str) -> Result<Node, EditError> {
     }
 }
 
-/// `new` is `old` with `key: value` added to the mapping at `path`, and nothing else.
+/// `new` is the document `a` was parsed from with `entries` added to the mapping at `path`,
+/// and nothing else. Returns `new` parsed.
 pub(crate) fn inserted(
-    old: &str,
+    a: &Node,
     new: &str,
     path: &[&str],
-    key: &str,
-    value: &Value,
-) -> Result<(), String> {
-    let a = parse(old).map_err(|e| e.to_string())?;
+    entries: &[(&str, &Value)],
+) -> Result<Node, String> {
     let b = parse(new).map_err(|e| format!("the result does not parse: {e}"))?;
-    walk(&a, &b, path, &mut |a, b| {
+    walk(a, &b, path, &mut |a, b| {
         let (YValue::Map(am), YValue::Map(bm)) = (&a.value, &b.value) else {
             return Err("the target is no longer a mapping".into());
         };
-        let Some(added) = b.get(key) else {
-            return Err(format!("`{key}` is not in the result"));
-        };
-        if !matches_value(added, value) {
-            return Err(format!("`{key}` does not read back as written"));
+        for (key, value) in entries {
+            let Some(added) = b.get(key) else {
+                return Err(format!("`{key}` is not in the result"));
+            };
+            if !matches_value(added, value) {
+                return Err(format!("`{key}` does not read back as written"));
+            }
         }
         let rest: Vec<&(Node, Node)> = bm
             .iter()
-            .filter(|(k, _)| k.as_scalar().is_none_or(|s| s.text != key))
+            .filter(|(k, _)| {
+                k.as_scalar()
+                    .is_none_or(|s| !entries.iter().any(|(key, _)| s.text == *key))
+            })
             .collect();
         if rest.len() != am.len()
             || !am
@@ -45,20 +49,21 @@ pub(crate) fn inserted(
             return Err("other entries changed".into());
         }
         Ok(())
-    })
+    })?;
+    Ok(b)
 }
 
 /// `new` is `old` with the scalar at `path` replaced by `value`, and nothing else.
-pub(crate) fn replaced(old: &str, new: &str, path: &[&str], value: &str) -> Result<(), String> {
-    let a = parse(old).map_err(|e| e.to_string())?;
+pub(crate) fn replaced(a: &Node, new: &str, path: &[&str], value: &str) -> Result<Node, String> {
     let b = parse(new).map_err(|e| format!("the result does not parse: {e}"))?;
-    walk(&a, &b, path, &mut |_, b| {
+    walk(a, &b, path, &mut |_, b| {
         if matches_value(b, &Value::Str(value.to_string())) {
             Ok(())
         } else {
             Err("the new value does not read back as written".into())
         }
-    })
+    })?;
+    Ok(b)
 }
 
 /// Compares `a` and `b` everywhere except at `path`, where `at` decides.

@@ -339,6 +339,26 @@ proptest! {
             }
             before = after;
         }
+        // The same blocks in one edit: the file minus the inserted lines is the original.
+        let mut one = Editor::new(&original).unwrap();
+        let wanted: Vec<(&str, &Value)> = blocks
+            .iter()
+            .take(parts)
+            .filter(|(k, _)| !one.has(&["spec"], k))
+            .map(|(k, v)| (*k, v))
+            .collect();
+        one.insert_all(&["spec"], &wanted, ORDER).unwrap();
+        prop_assert_eq!(one.text(), ed.text());
+        let once = one.text();
+        if s.final_newline {
+            let diff = similar::TextDiff::from_lines(&original, &once);
+            for op in diff.ops() {
+                prop_assert!(matches!(op.tag(), similar::DiffTag::Equal | similar::DiffTag::Insert));
+            }
+        } else {
+            // The last line has no break, so a line diff sees it changed; the bytes did not.
+            prop_assert!(only_inserted(&original, &once));
+        }
         // A second pass proposes nothing: every block is there.
         for (key, _) in blocks.iter().take(parts) {
             prop_assert!(ed.has(&["spec"], key));
