@@ -60,6 +60,11 @@ pub enum Command {
     Workplan(WorkplanCommand),
     /// The State Hub: sync workplans into it, check it, what waits for a person, checkpoint.
     Hub(HubArgs),
+    /// Module metadata: `derive` fills source, artifact and update from evidence (exit 0
+    /// nothing left to derive or all written, 1 proposals not written or modules refused, 2
+    /// error).
+    #[command(subcommand)]
+    Metadata(MetadataCommand),
     /// Shell completion script for SHELL, on stdout.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -203,6 +208,8 @@ pub enum SchemaCommand {
     HubHuman,
     /// `hub checkpoint --json` (platformctl/hub-checkpoint/v1).
     HubCheckpoint,
+    /// `metadata derive --json` (platformctl/metadata-derive/v1).
+    MetadataDerive,
 }
 
 #[derive(Debug, Subcommand)]
@@ -343,4 +350,79 @@ pub struct HubCheckpointArgs {
     /// One JSON document on stdout instead of Markdown (schema platformctl/hub-checkpoint/v1).
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MetadataCommand {
+    /// Propose spec.source, spec.artifact and spec.update from evidence (a unified diff per
+    /// manifest, the refused modules with their reasons, coverage before → after); write them
+    /// with --write. Existing keys are never overwritten.
+    Derive(MetadataDeriveArgs),
+}
+
+/// `--missing`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MissingPart {
+    /// spec.source
+    Source,
+    /// spec.artifact
+    Artifact,
+    /// spec.update
+    Update,
+}
+
+/// `--from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeriveFrom {
+    /// The compose image after interpolation, agreeing with image_observed.
+    Compose,
+    /// The running container (read-only): its tag and the repo digest it runs.
+    Live,
+}
+
+/// `--policy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DerivePolicy {
+    /// update.policy manual.
+    Manual,
+    /// update.policy notify (stateless, non-core modules only; the others stay manual).
+    Notify,
+}
+
+#[derive(Debug, Args)]
+pub struct MetadataDeriveArgs {
+    /// Modules to derive for.
+    #[arg(
+        value_name = "MODULE",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub modules: Vec<String>,
+    /// Every module.
+    #[arg(long)]
+    pub all: bool,
+    /// Only modules of this tier.
+    #[arg(long, value_name = "TIER", value_parser = ["core", "infra", "edge", "app"])]
+    pub tier: Option<String>,
+    /// Only stateful modules.
+    #[arg(long)]
+    pub stateful: bool,
+    /// Only fill this part (repeatable; default: all three).
+    #[arg(long, value_enum, value_name = "PART")]
+    pub missing: Vec<MissingPart>,
+    /// Where the evidence comes from.
+    #[arg(long, value_enum, default_value_t = DeriveFrom::Compose)]
+    pub from: DeriveFrom,
+    /// update.policy for stateless, non-core modules (stateful or core ones stay manual).
+    #[arg(long, value_enum, default_value_t = DerivePolicy::Manual)]
+    pub policy: DerivePolicy,
+    /// Write the manifests (each replaced atomically). Without it nothing is changed.
+    #[arg(long)]
+    pub write: bool,
+    /// One JSON document on stdout (schema platformctl/metadata-derive/v1).
+    #[arg(long)]
+    pub json: bool,
+    /// (--from live) Seconds each host may take in all; default 30.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
 }

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         Command::Schema(cmd) => commands::schema::run(cmd),
         Command::Workplan(cmd) => commands::workplan::run(&cli, cmd),
         Command::Hub(args) => commands::hub::run(&cli, args),
+        Command::Metadata(cmd) => commands::metadata::run(&cli, cmd),
         Command::Completions { shell } => commands::schema::completions(*shell),
     };
     ExitCode::from(code)

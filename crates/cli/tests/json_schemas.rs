@@ -94,6 +94,7 @@ fn every_published_schema_is_a_valid_json_schema() {
         "hub-check",
         "hub-human",
         "hub-checkpoint",
+        "metadata-derive",
     ] {
         let s = schema(name);
         jsonschema::meta::validate(&s).unwrap_or_else(|e| panic!("schema {name}: {e}"));
@@ -109,6 +110,25 @@ fn catalog_commands_on_the_examples() {
     assert_eq!(check("validate", &["--root", b, "validate", "--json"]).0, 1);
     check("coverage", &["--root", h, "coverage", "--json"]);
     check("coverage", &["--root", b, "coverage", "--json"]);
+    check(
+        "metadata-derive",
+        &["--root", h, "metadata", "derive", "--all", "--json"],
+    );
+    check(
+        "metadata-derive",
+        &["--root", b, "metadata", "derive", "--all", "--json"],
+    );
+    check(
+        "metadata-derive",
+        &[
+            "--root",
+            h,
+            "metadata",
+            "derive",
+            "no-such-module",
+            "--json",
+        ],
+    );
     check("modules-list", &["--root", h, "modules", "list", "--json"]);
     check("modules-list", &["--root", b, "modules", "list", "--json"]);
     for m in [

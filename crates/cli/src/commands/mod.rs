@@ -3,6 +3,7 @@
 pub mod coverage;
 pub mod drift;
 pub mod hub;
+pub mod metadata;
 pub mod modules;
 pub mod schema;
 pub mod validate;

@@ -33,6 +33,7 @@ pub fn schema_of(cmd: &SchemaCommand) -> Value {
         SchemaCommand::HubCheck => include_str!("../../schemas/hub-check.json"),
         SchemaCommand::HubHuman => include_str!("../../schemas/hub-human.json"),
         SchemaCommand::HubCheckpoint => include_str!("../../schemas/hub-checkpoint.json"),
+        SchemaCommand::MetadataDerive => include_str!("../../schemas/metadata-derive.json"),
     };
     // The files are checked by the tests; a broken one would be a build of platformctl that
     // never passed them.
