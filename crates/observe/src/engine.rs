@@ -116,6 +116,11 @@ pub(crate) async fn observe(
         );
         let answers = ra?.into_iter().chain(rb?);
         for (&n, answer) in moved.iter().zip(answers) {
+            // Removed between the list and its inspect: keep what the list said (the compare
+            // stage judges an image ID in place of a reference on its own).
+            if answer.status == 404 {
+                continue;
+            }
             check_status(&answer, "container inspect", Some(api), place)?;
             let inspected =
                 platformctl_evidence::decode::api_container(&answer.body).map_err(decode_error)?;
@@ -444,6 +449,27 @@ mod tests {
         } else {
             docker(path)
         }
+    }
+
+    /// A container removed between the list and its inspect keeps the list's answer; the host
+    /// is still observed.
+    #[tokio::test]
+    async fn a_container_gone_before_its_inspect_keeps_the_lists_answer() {
+        fn gone(path: &str) -> (&'static str, String) {
+            if path.ends_with("/containers/c1/json") {
+                (
+                    "404 Not Found",
+                    r#"{"message":"No such container: c1"}"#.into(),
+                )
+            } else {
+                moved_engine(path)
+            }
+        }
+        let e = engine("1.44", Some("1.52"), gone).await;
+        let ev = observe(&e.sock, "p", soon(), &place()).await.unwrap();
+        let web = ev.containers.iter().find(|c| c.id == "c1").unwrap();
+        assert_eq!(web.image_ref, MOVED_ID, "the list's image ID, not an error");
+        assert_eq!(ev.containers.len(), 2);
     }
 
     /// Issue 9 item 6: the list names the image by ID once the tag moved; the container's own
