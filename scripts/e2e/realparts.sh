@@ -40,8 +40,9 @@
 #                                 runs the old one (smoke.sh shows how)
 #   home-platform/local-tool:dev  imported on each engine, never pushed: RepoDigests []
 # Every image holds /bin/busybox with the applets as symlinks (sh, sleep, true, ...) and
-# /etc/image-version, and has CMD ["/bin/sh"]. The engines have no bridge network: run
-# containers with `--network none` (or host).
+# /etc/image-version, and has CMD ["/bin/sh"]; honcho-api says where its source lives in
+# `org.opencontainers.image.source`, honcho-worker in `org.label-schema.vcs-url`. The engines
+# have no bridge network: run containers with `--network none` (or host).
 #
 # DIR/env keys:
 #   E2E_DIR                      DIR
@@ -388,11 +389,12 @@ make_rootfs() { # make_rootfs DEST VERSION
   chmod 1777 "$r/tmp"
 }
 
-import_image() { # import_image ENGINE REF VERSION
-  local r=$DIR/rootfs/$3
+import_image() { # import_image ENGINE REF VERSION [SOURCE-LABEL]: SOURCE-LABEL is `key=url`
+  local r=$DIR/rootfs/$3 source=()
   [ -d "$r" ] || make_rootfs "$r" "$3"
+  [ -z "${4:-}" ] || source=(--change "LABEL $4")
   tar --numeric-owner --owner=0 --group=0 -C "$r" -c . |
-    dk "$1" import --change 'CMD ["/bin/sh"]' --change "LABEL org.opencontainers.image.version=$3" - "$2" >/dev/null
+    dk "$1" import --change 'CMD ["/bin/sh"]' --change "LABEL org.opencontainers.image.version=$3" "${source[@]}" - "$2" >/dev/null
 }
 
 manifest_digest() { # manifest_digest REPO TAG [ACCEPT]: the registry's digest of a manifest
@@ -418,10 +420,17 @@ build_images() {
   local r=$REGISTRY e ref
   local pushed=("$r/honcho-api:3.0.3" "$r/honcho-api:3.0.6" "$r/honcho-worker:1.4.2" "$r/honcho-web:1.0")
   local versions=(3.0.3 3.0.6 1.4.2 web-1.0)
+  # Where each image says its source lives (metadata derive --from live fills source.url).
+  local sources=(
+    org.opencontainers.image.source=https://github.com/example/honcho-api
+    org.opencontainers.image.source=https://github.com/example/honcho-api
+    org.label-schema.vcs-url=https://github.com/example/honcho-worker
+    ''
+  )
   local i jobs_=()
   make_rootfs "$DIR/rootfs/local-dev" local-dev
   for i in "${!pushed[@]}"; do
-    import_image e1 "${pushed[$i]}" "${versions[$i]}" &
+    import_image e1 "${pushed[$i]}" "${versions[$i]}" "${sources[$i]}" &
     jobs_+=($!)
   done
   wait_pids "image imports" "${jobs_[@]}"

@@ -666,10 +666,15 @@ fn platformctl(world: &World, args: &[&str]) -> (i32, Value, String) {
 }
 
 fn platformctl_env(world: &World, args: &[&str], env: &[(&str, &Path)]) -> (i32, Value, String) {
+    platformctl_at(&world.root, args, env)
+}
+
+/// platformctl on the platform repo at `root`: (exit code, the JSON on stdout, stderr).
+fn platformctl_at(root: &Path, args: &[&str], env: &[(&str, &Path)]) -> (i32, Value, String) {
     let exe = env!("CARGO_BIN_EXE_platformctl");
     let out = Command::new(exe)
         .arg("--root")
-        .arg(&world.root)
+        .arg(root)
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("PLATFORM_ROOT")
@@ -778,6 +783,7 @@ fn main() {
         "registry_verifies_a_tag_only_module",
         "registry_tag_moved_upstream_changes_no_status",
         "registry_down_changes_no_status_and_no_exit_code",
+        "derive_from_live_pins_what_runs_and_refuses_the_rest",
     ];
     if !is_root {
         if std::env::var_os("PLATFORMCTL_E2E_REQUIRED").is_some() {
@@ -1243,6 +1249,8 @@ fn main() {
         )
     });
 
+    trial!(names[21], |w, _d| { derive_from_live(&w) });
+
     let conclusion = libtest_mimic::run(&args, trials);
     drop(all);
     match Arc::try_unwrap(world) {
@@ -1271,4 +1279,164 @@ fn unix_now() -> String {
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
     format!("{secs:.3}")
+}
+
+/// `metadata derive --from live` (issue 11) on a platform of its own that points at the
+/// world's containers: what runs is pinned by the repo digest it was pulled by, through each
+/// observation path (forwarded socket, ssh command fallback, local socket), with `source.url`
+/// from the image's label; what is not clean is refused with its code; the written manifests
+/// validate strictly, a second run proposes nothing, and drift-check then proves each pin.
+fn derive_from_live(w: &World) -> Result<(), Failed> {
+    let p = &w.parts;
+    let api306 = p.get("IMG_API_306");
+    let d306 = p.get("DIGEST_API_306");
+    let local = p.get("IMG_LOCAL");
+    check(!api306.is_empty() && !d306.is_empty(), "harness env")?;
+    let root = p.dir.join("derive-platform");
+    std::fs::create_dir_all(root.join("ops")).map_err(|e| e.to_string())?;
+    for f in ["platform.toml", "ops/ssh_config"] {
+        std::fs::copy(w.root.join(f), root.join(f)).map_err(|e| e.to_string())?;
+    }
+    // (module, host, compose service its container belongs to, compose image)
+    let pinned = ["d-api-forward", "d-api-command", "d-api-local"];
+    let modules: [(&str, &str, &str, &str); 7] = [
+        (pinned[0], "e1", "api-tag-ok", api306),
+        (pinned[1], "nofwd", "api-tag-ok", api306),
+        (pinned[2], "local1", "api-tag-ok", api306),
+        // The container of api-tag-drift runs 3.0.3 while compose says 3.0.6.
+        ("d-other-image", "e1", "api-tag-drift", api306),
+        ("d-missing", "e1", "missing-svc", api306),
+        ("d-local-build", "e1", "local-tool", local),
+        ("d-closed", "closed", "api-tag-ok", api306),
+    ];
+    let mut compose = String::from("name: home-platform\nservices:\n");
+    let mut services = std::collections::BTreeSet::new();
+    for (name, host, svc, image) in modules {
+        if services.insert(svc) {
+            compose.push_str(&format!("  {svc}:\n    image: {image}\n"));
+        }
+        let dir = root.join("modules").join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        std::fs::write(
+            dir.join("module.yaml"),
+            format!(
+                "apiVersion: platform/v2\nkind: Module\nmetadata:\n  name: {name}\n  description: derive e2e\n  owner: ops\n  tier: app\n  stateful: false\n\
+                 spec:\n  runtime:\n    host: {host}\n    orchestrator: docker-compose\n    compose_file: compose/compose.yaml\n    \
+                 compose_service: {svc}\n    image_observed: {image}\n    image_digest_pinned_in_compose: false\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    std::fs::create_dir_all(root.join("compose")).map_err(|e| e.to_string())?;
+    std::fs::write(root.join("compose/compose.yaml"), compose).map_err(|e| e.to_string())?;
+    let read_all = || -> Vec<Vec<u8>> {
+        modules
+            .iter()
+            .map(|(n, ..)| std::fs::read(root.join("modules").join(n).join("module.yaml")).unwrap())
+            .collect()
+    };
+    let before = read_all();
+    let derive = |extra: &[&str]| {
+        let mut args = vec!["metadata", "derive", "--all", "--from", "live", "--json"];
+        args.extend_from_slice(extra);
+        platformctl_at(&root, &args, &[])
+    };
+
+    // Dry run: proposals and refusals, no file touched.
+    let (code, doc, err) = derive(&[]);
+    check(code == 1, format!("dry run exit {code}: {err}\n{doc:#}"))?;
+    check(read_all() == before, "a dry run changed a manifest")?;
+    let refused = |doc: &Value, m: &str| {
+        doc["refusals"]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["module"] == m))
+            .map(|r| r["code"].as_str().unwrap_or("").to_string())
+    };
+    for (m, want) in [
+        ("d-other-image", "LIVE_IMAGE_DIFFERS"),
+        ("d-missing", "LIVE_CONTAINER_MISSING"),
+        ("d-local-build", "LIVE_NO_REPO_DIGEST"),
+        ("d-closed", "LIVE_UNOBSERVED"),
+    ] {
+        check(
+            refused(&doc, m).as_deref() == Some(want),
+            format!("{m}: want {want}: {doc:#}"),
+        )?;
+    }
+    let proposals = doc["proposals"].as_array().cloned().unwrap_or_default();
+    check(proposals.len() == pinned.len(), format!("{doc:#}"))?;
+    let pin = format!("{api306}@{d306}");
+    for name in pinned {
+        let prop = proposals
+            .iter()
+            .find(|x| x["module"] == name)
+            .ok_or_else(|| format!("no proposal for {name}: {doc:#}"))?;
+        let diff = prop["diff"].as_str().unwrap_or("");
+        for line in [
+            format!("+    reference: {pin}\n"),
+            format!("+    image_observed: {pin}\n"),
+            format!("-    image_observed: {api306}\n"),
+            "+    release_tracking: digest\n".to_string(),
+            "+    url: https://github.com/example/honcho-api\n".to_string(),
+        ] {
+            check(
+                diff.contains(&line),
+                format!("{name}: {line:?} not in\n{diff}"),
+            )?;
+        }
+        check(
+            prop["evidence"]["liveRepoDigest"] == d306,
+            format!("{name}: {prop:#}"),
+        )?;
+    }
+    // The refused container's image is no secret: the reason says what runs.
+    check(
+        doc["refusals"].to_string().contains("3.0.3"),
+        format!("{doc:#}"),
+    )?;
+
+    // Write: exactly the proposed files; they validate strictly; a second run proposes nothing.
+    let (code, doc, err) = derive(&["--write"]);
+    check(
+        code == 1,
+        format!("write exit {code} (refusals remain): {err}\n{doc:#}"),
+    )?;
+    let written = doc["written"].as_array().map_or(0, Vec::len);
+    check(written == pinned.len(), format!("{doc:#}"))?;
+    let after = read_all();
+    for (i, (name, ..)) in modules.iter().enumerate() {
+        check(
+            (after[i] != before[i]) == pinned.contains(name),
+            format!("{name}: written iff proposed"),
+        )?;
+    }
+    let (code, doc, err) =
+        platformctl_at(&root, &["validate", "all", "--strict-v2", "--json"], &[]);
+    check(
+        code == 0,
+        format!("validate --strict-v2 exit {code}: {err}\n{doc:#}"),
+    )?;
+    let (_, doc, _) = derive(&[]);
+    check(
+        doc["proposals"].as_array().is_some_and(Vec::is_empty),
+        format!("second run: {doc:#}"),
+    )?;
+
+    // The pins are what runs: drift-check proves each one by its repo digest.
+    let mut args = vec!["drift-check", "--json"];
+    args.extend_from_slice(&pinned);
+    let (code, doc, err) = platformctl_at(&root, &args, &[]);
+    check(
+        code == 0,
+        format!("drift-check exit {code}: {err}\n{doc:#}"),
+    )?;
+    for name in pinned {
+        expect(&doc, name, "in-sync", &[], &[])?;
+        let m = module(&doc, name);
+        check(
+            !codes(m, "warnings").contains(&"IMAGE_DIGEST_NOT_VERIFIED".to_string()),
+            format!("{name}: {m:#}"),
+        )?;
+    }
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! `metadata derive --from live` against fake engines (platformctl-drift's `fake-engine`: no
 //! root, no Docker): the repo digest is pinned, the snapshot refreshed, and a container that
-//! runs another image or has no repo digest is refused. The real-engine e2e is not written yet.
+//! runs another image or has no repo digest is refused. The same on real engines behind sshd and a
+//! real registry: crates/cli/tests/e2e_drift.rs, `derive_from_live_pins_what_runs_and_refuses_the_rest`.
 
 mod support;
 

@@ -119,6 +119,7 @@ fn arb_image(ids: Vec<String>) -> impl Strategy<Value = Image> {
             id,
             repo_tags,
             repo_digests,
+            source_url: None,
         })
 }
 
@@ -338,6 +339,7 @@ fn host_of(case: &Case, desired: &ImageRef) -> HostEvidence {
         id: image_id,
         repo_tags,
         repo_digests,
+        source_url: None,
     }];
     for (i, (svc, oneoff)) in case.noise.iter().enumerate() {
         if svc == service {
@@ -363,6 +365,7 @@ fn host_of(case: &Case, desired: &ImageRef) -> HostEvidence {
         id: sha('e'),
         repo_tags: vec!["busybox:1".to_string()],
         repo_digests: vec![],
+        source_url: None,
     });
     HostEvidence::new(containers, images)
 }

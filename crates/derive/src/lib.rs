@@ -73,8 +73,9 @@ pub enum Live {
         /// The image's `RepoDigests` (`repo@sha256:…`): what was pulled, the index digest for
         /// a multi-platform image.
         repo_digests: Vec<String>,
-        /// The image's labels (`org.opencontainers.image.source`, …).
-        labels: BTreeMap<String, String>,
+        /// Where the image says its source lives (its `org.opencontainers.image.source` or
+        /// `org.label-schema.vcs-url` label).
+        source_url: Option<String>,
     },
     /// No container of the module on its host.
     Missing,

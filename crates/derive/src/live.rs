@@ -71,7 +71,7 @@ pub fn of_module(m: &Module, evidence: &HostEvidence, project: &str) -> Live {
         return Live::Running {
             image: c.image_ref.clone(),
             repo_digests: Vec::new(),
-            labels: BTreeMap::new(),
+            source_url: None,
         };
     } else {
         c.image_ref.clone()
@@ -79,6 +79,6 @@ pub fn of_module(m: &Module, evidence: &HostEvidence, project: &str) -> Live {
     Live::Running {
         image: image_ref,
         repo_digests: image.map(|i| i.repo_digests.clone()).unwrap_or_default(),
-        labels: BTreeMap::new(),
+        source_url: image.and_then(|i| i.source_url.clone()),
     }
 }

@@ -131,12 +131,12 @@ pub fn map_module(
     let mut refresh = Vec::new();
     if opts.from == From::Live {
         let l = live.ok_or_else(|| no(RefusalCode::LiveUnobserved, "not observed"))?;
-        let (image, repo_digests, labels) = match l {
+        let (image, repo_digests, source_url) = match l {
             Live::Running {
                 image,
                 repo_digests,
-                labels,
-            } => (image, repo_digests, labels),
+                source_url,
+            } => (image, repo_digests, source_url),
             Live::Missing => {
                 return Err(no(
                     RefusalCode::LiveContainerMissing,
@@ -205,9 +205,8 @@ pub fn map_module(
         }
         ev.live_repo_digest = Some(d.clone());
         digest = Some(d);
-        url = labels
-            .get("org.opencontainers.image.source")
-            .or_else(|| labels.get("org.label-schema.vcs-url"))
+        url = source_url
+            .as_ref()
             .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
             .cloned();
     } else {

@@ -150,10 +150,7 @@ fn running(image: &str, digests: &[&str]) -> Live {
     Live::Running {
         image: image.into(),
         repo_digests: digests.iter().map(|d| d.to_string()).collect(),
-        labels: BTreeMap::from([(
-            "org.opencontainers.image.source".to_string(),
-            "https://github.com/minio/minio".to_string(),
-        )]),
+        source_url: Some("https://github.com/minio/minio".to_string()),
     }
 }
 
@@ -263,4 +260,36 @@ fn anchored_spec_is_refused_as_unsafe_and_a_second_run_proposes_nothing() {
     assert!(again.proposals.is_empty());
     assert_eq!(again.complete, ["b"]);
     assert_eq!(again.coverage_before, r.coverage_after);
+}
+
+#[test]
+fn a_manifest_that_changed_under_the_run_is_refused_as_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fixture(
+        root,
+        &[
+            ("binary", "    image: redis:7.2", Some("redis:7.2")),
+            ("gone", "    image: redis:7.2", Some("redis:7.2")),
+            ("kept", "    image: redis:7.2", Some("redis:7.2")),
+        ],
+    );
+    // Loaded while the files were good; then one turns into Latin-1 and one disappears
+    // before derive reads them again to edit.
+    let cat = Catalog::load(root, &LoadOptions::default()).unwrap();
+    let ms: Vec<_> = cat.modules().collect();
+    let binary = root.join("modules/binary/module.yaml");
+    let mut bytes = std::fs::read(&binary).unwrap();
+    bytes.extend_from_slice(b"# caf\xe9\n");
+    std::fs::write(&binary, bytes).unwrap();
+    std::fs::remove_file(root.join("modules/gone/module.yaml")).unwrap();
+    let r = derive(&cat, &ms, &opts(From::Compose), &BTreeMap::new());
+    assert_eq!(code_of(&r, "binary"), Some(RefusalCode::ManifestUnreadable));
+    assert_eq!(code_of(&r, "gone"), Some(RefusalCode::ManifestUnreadable));
+    assert_eq!(code_of(&r, "kept"), None, "the others are still proposed");
+    assert!(r.proposals.iter().any(|p| p.module == "kept"));
+    assert_eq!(
+        RefusalCode::ManifestUnreadable.as_str(),
+        "MANIFEST_UNREADABLE"
+    );
 }

@@ -13,7 +13,8 @@
 //!
 //! Each decodes into small structs that borrow the answer's strings where they can; unknown
 //! fields are skipped without being built (so `Config.Env`, `Mounts`, `NetworkSettings`… cost
-//! nothing), and only `com.docker.compose.*` labels are kept. Decoding is liberal where the
+//! nothing), and only `com.docker.compose.*` labels are kept (of an image's labels, only the two
+//! that name its source). Decoding is liberal where the
 //! engine is: `null` for a list, a map or a string is the same as empty or absent, `<none>:<none>`
 //! tags and `<none>@<none>` digests are dropped, a missing `State` is read from the `Status`
 //! text, health is read from `Health.Status` (API ≥ 1.52, `docker inspect`) or else from the
@@ -61,7 +62,8 @@ pub fn api_containers(json: &[u8]) -> Result<Vec<Container>, DecodeError> {
     })
 }
 
-/// `GET /images/json?digests=1`: the Engine API's image list (`Id`, `RepoTags`, `RepoDigests`).
+/// `GET /images/json?digests=1`: the Engine API's image list (`Id`, `RepoTags`, `RepoDigests`,
+/// and of `Labels` only the source ones).
 pub fn api_images(json: &[u8]) -> Result<Vec<Image>, DecodeError> {
     decode_list(Answer::ApiImages, json, RawImage::into_image)
 }
@@ -141,7 +143,8 @@ pub fn api_version_platform(json: &[u8]) -> Option<crate::Platform> {
     Some(crate::Platform::new(&os, &arch, v.variant.as_deref()))
 }
 
-/// `docker image inspect ID…`: an array of `Id`, `RepoTags`, `RepoDigests`.
+/// `docker image inspect ID…`: an array of `Id`, `RepoTags`, `RepoDigests`, and of
+/// `Config.Labels` only the source ones.
 pub fn cli_images(json: &[u8]) -> Result<Vec<Image>, DecodeError> {
     decode_list(Answer::CliImages, json, RawImage::into_image)
 }
@@ -443,43 +446,104 @@ struct RawImage<'a> {
     repo_tags: StringList,
     #[serde(rename = "RepoDigests", default)]
     repo_digests: StringList,
+    /// The image list's labels (`GET /images/json`).
+    #[serde(rename = "Labels", default)]
+    labels: SourceLabels,
+    /// `docker image inspect` keeps them in `Config.Labels`.
+    #[serde(rename = "Config", default)]
+    config: Option<ImageConfig>,
+}
+
+#[derive(Deserialize)]
+struct ImageConfig {
+    #[serde(rename = "Labels", default)]
+    labels: SourceLabels,
 }
 
 impl RawImage<'_> {
     fn into_image(self) -> Image {
+        let config = self.config.map(|c| c.labels).unwrap_or_default();
         Image {
             id: self.id.0.into_owned(),
             repo_tags: self.repo_tags.0,
             repo_digests: self.repo_digests.0,
+            source_url: self.labels.url().or_else(|| config.url()),
         }
     }
 }
 
-/// The compose labels of a `Labels` map (`null` is empty); other labels are skipped unread.
-#[derive(Default)]
-struct ComposeLabels(BTreeMap<String, String>);
+/// The OCI `org.opencontainers.image.source` label.
+const OCI_SOURCE: &str = "org.opencontainers.image.source";
+/// Label Schema's older `org.label-schema.vcs-url`.
+const LABEL_SCHEMA_VCS_URL: &str = "org.label-schema.vcs-url";
 
-impl<'de> Deserialize<'de> for ComposeLabels {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_option(LabelsVisitor)
+/// Which labels of a `Labels` map are kept; the others are skipped unread.
+trait Keep {
+    fn keep(key: &str) -> bool;
+}
+
+/// A container's `com.docker.compose.*` labels.
+struct Compose;
+
+impl Keep for Compose {
+    fn keep(key: &str) -> bool {
+        key.starts_with(labels::PREFIX)
     }
 }
 
-struct LabelsVisitor;
+/// The two labels by which an image names its source.
+struct Source;
 
-impl<'de> Visitor<'de> for LabelsVisitor {
-    type Value = ComposeLabels;
+impl Keep for Source {
+    fn keep(key: &str) -> bool {
+        key == OCI_SOURCE || key == LABEL_SCHEMA_VCS_URL
+    }
+}
+
+/// The kept labels of a `Labels` map (`null` is empty, as is a `null` value).
+struct Kept<K>(BTreeMap<String, String>, PhantomData<K>);
+
+impl<K> Default for Kept<K> {
+    fn default() -> Self {
+        Kept(BTreeMap::new(), PhantomData)
+    }
+}
+
+type ComposeLabels = Kept<Compose>;
+type SourceLabels = Kept<Source>;
+
+impl SourceLabels {
+    /// The OCI label, else Label Schema's; blank values are no answer.
+    fn url(mut self) -> Option<String> {
+        [OCI_SOURCE, LABEL_SCHEMA_VCS_URL]
+            .into_iter()
+            .filter_map(|k| self.0.remove(k))
+            .map(|v| v.trim().to_string())
+            .find(|v| !v.is_empty())
+    }
+}
+
+impl<'de, K: Keep> Deserialize<'de> for Kept<K> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_option(LabelsVisitor(PhantomData))
+    }
+}
+
+struct LabelsVisitor<K>(PhantomData<K>);
+
+impl<'de, K: Keep> Visitor<'de> for LabelsVisitor<K> {
+    type Value = Kept<K>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a map of labels")
     }
 
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(ComposeLabels::default())
+        Ok(Kept::default())
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(ComposeLabels::default())
+        Ok(Kept::default())
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -489,7 +553,7 @@ impl<'de> Visitor<'de> for LabelsVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = BTreeMap::new();
         while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
-            if key.starts_with(labels::PREFIX) {
+            if K::keep(&key) {
                 if let Some(Str(value)) = map.next_value::<Option<Str<'de>>>()? {
                     out.insert(key.into_owned(), value.into_owned());
                 }
@@ -497,7 +561,7 @@ impl<'de> Visitor<'de> for LabelsVisitor {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(ComposeLabels(out))
+        Ok(Kept(out, PhantomData))
     }
 }
 

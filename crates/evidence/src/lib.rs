@@ -392,4 +392,7 @@ pub struct Image {
     /// The manifests it was pulled as (`redis@sha256:…`), in no meaningful order, without
     /// `<none>@<none>`. Empty for an image built or loaded locally.
     pub repo_digests: Vec<String>,
+    /// Where the image says its source lives: its `org.opencontainers.image.source` label, or
+    /// else the older `org.label-schema.vcs-url` (the only image labels kept).
+    pub source_url: Option<String>,
 }

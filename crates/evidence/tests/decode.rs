@@ -451,3 +451,43 @@ fn a_containers_inspect_decodes_like_an_item_of_docker_inspect() {
     assert_eq!(c.name, "p-web-1");
     assert!(decode::api_container(b"[]").is_err());
 }
+
+#[test]
+fn an_images_source_label_is_kept_from_either_answer() {
+    let api = br#"[
+      {"Id":"sha256:a","RepoTags":["a:1"],"Labels":{"org.opencontainers.image.source":"https://github.com/o/a","maintainer":"x"}},
+      {"Id":"sha256:b","RepoTags":["b:1"],"Labels":{"org.label-schema.vcs-url":"https://github.com/o/b"}},
+      {"Id":"sha256:c","RepoTags":["c:1"],"Labels":{"org.label-schema.vcs-url":"https://old","org.opencontainers.image.source":"https://new"}},
+      {"Id":"sha256:d","RepoTags":["d:1"],"Labels":null},
+      {"Id":"sha256:e","RepoTags":["e:1"],"Labels":{"org.opencontainers.image.source":"  ","org.label-schema.vcs-url":"https://github.com/o/e"}},
+      {"Id":"sha256:f","RepoTags":["f:1"],"Labels":{"org.opencontainers.image.source":null}}
+    ]"#;
+    let images = decode::api_images(api).unwrap();
+    let url = |tag| image(&images, tag).source_url.as_deref();
+    assert_eq!(url("a:1"), Some("https://github.com/o/a"));
+    assert_eq!(url("b:1"), Some("https://github.com/o/b"));
+    assert_eq!(url("c:1"), Some("https://new"), "the OCI label wins");
+    assert_eq!(url("d:1"), None);
+    assert_eq!(
+        url("e:1"),
+        Some("https://github.com/o/e"),
+        "a blank label is no answer"
+    );
+    assert_eq!(url("f:1"), None);
+
+    let cli = br#"[{"Id":"sha256:a","RepoTags":["a:1"],"RepoDigests":[],
+      "Config":{"Env":["PATH=/bin"],"Labels":{"org.opencontainers.image.source":"https://github.com/o/a"}}},
+      {"Id":"sha256:b","RepoTags":["b:1"],"Config":{"Labels":null}},
+      {"Id":"sha256:c","RepoTags":["c:1"],"Config":null}]"#;
+    let images = decode::cli_images(cli).unwrap();
+    assert_eq!(
+        image(&images, "a:1").source_url.as_deref(),
+        Some("https://github.com/o/a")
+    );
+    assert_eq!(image(&images, "b:1").source_url, None);
+    assert_eq!(image(&images, "c:1").source_url, None);
+    // The fixtures carry no source label.
+    for i in decode::api_images(API_IMAGES).unwrap() {
+        assert_eq!(i.source_url, None);
+    }
+}

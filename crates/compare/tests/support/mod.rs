@@ -212,6 +212,7 @@ pub fn image(id: &str, tags: &[&str], digests: &[&str]) -> Image {
         id: id.to_string(),
         repo_tags: tags.iter().map(|s| s.to_string()).collect(),
         repo_digests: digests.iter().map(|s| s.to_string()).collect(),
+        source_url: None,
     }
 }
 
