@@ -48,6 +48,9 @@ have htpasswd || want+=(apache2-utils)
 have openssl || want+=(openssl)
 have python3 || want+=(python3)
 have ps || want+=(procps)
+# apply (issue 13) runs compose on a host: Debian's docker-compose (v1) in the e2e tests.
+have docker-compose || want+=(docker-compose)
+have flock || want+=(util-linux)
 
 if [ "${#want[@]}" -eq 0 ]; then
   log "all present"

@@ -42,9 +42,43 @@ pub struct Host {
     /// Seconds to wait for the connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connect_timeout_s: Option<u64>,
+    /// `[hosts.NAME.apply]`: how `apply` changes this host (absent: it cannot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply: Option<ApplySettings>,
     /// Where `[hosts.NAME]` is written.
     #[serde(skip)]
     pub pos: Pos,
+}
+
+/// `[hosts.NAME.apply]`: where the host's checkout of the platform repo is and how compose
+/// is run there (SPEC §10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApplySettings {
+    /// The checkout of the platform repo on the host (absolute); compose files are named
+    /// relative to it, as in the repo.
+    pub platform_dir: String,
+    /// The compose command, as words (`docker compose`, `docker-compose`); each word plain
+    /// characters only.
+    pub compose_command: Vec<String>,
+}
+
+/// The compose command when `[hosts.NAME.apply]` does not name one.
+pub const DEFAULT_COMPOSE_COMMAND: &str = "docker compose";
+
+/// A word of `compose_command`: letters, digits and `.` `_` `-` `/` `=` only (no shell).
+pub fn check_command_word(w: &str) -> Result<(), String> {
+    if w.is_empty() {
+        return Err("an empty word".into());
+    }
+    if let Some(bad) = w
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '=')))
+    {
+        return Err(format!(
+            "`{w}` contains {bad:?}: only plain words are allowed"
+        ));
+    }
+    Ok(())
 }
 
 /// The parsed inventory.
@@ -447,7 +481,13 @@ impl<'a> Cx<'a> {
         self.known(
             t,
             section,
-            &["transport", "ssh", "docker_socket", "connect_timeout_s"],
+            &[
+                "transport",
+                "ssh",
+                "docker_socket",
+                "connect_timeout_s",
+                "apply",
+            ],
         );
         let rel = self.rel();
         let transport = match self.string(t, section, "transport", true) {
@@ -520,13 +560,72 @@ impl<'a> Cx<'a> {
             }
             None => None,
         };
+        let apply = self.apply(t, section);
         Some(Host {
             name: name.to_string(),
             transport,
             ssh: ssh.map(|(s, _)| s),
             docker_socket,
             connect_timeout_s,
+            apply,
             pos,
+        })
+    }
+
+    /// `[hosts.NAME.apply]`: `platform_dir` (required, absolute, plain characters) and
+    /// `compose_command` (plain words; default `docker compose`).
+    fn apply(&mut self, t: &Tbl<'_>, host_section: &str) -> Option<ApplySettings> {
+        let section = format!("{host_section}.apply");
+        let (at, _) = self.table(t, "apply", false)?;
+        self.known(at, &section, &["platform_dir", "compose_command"]);
+        let rel = self.rel();
+        let (dir, p) = self.string(at, &section, "platform_dir", true)?;
+        if let Err(m) = names::check_socket_path(&dir) {
+            let m = m.replace("the docker socket", "platform_dir");
+            self.push(Finding::new(
+                Code::TargetInvalid,
+                rel,
+                p,
+                format!("[{section}] {m}"),
+            ));
+            return None;
+        }
+        let compose_command = match self.string(at, &section, "compose_command", false) {
+            Some((c, p)) => {
+                let words: Vec<String> = c.split_whitespace().map(str::to_string).collect();
+                if words.is_empty() {
+                    self.push(Finding::new(
+                        Code::InvalidValue,
+                        rel,
+                        p,
+                        format!("[{section}] compose_command is empty"),
+                    ));
+                    return None;
+                }
+                if let Some(m) = words.iter().find_map(|w| check_command_word(w).err()) {
+                    self.push(
+                        Finding::new(
+                            Code::TargetInvalid,
+                            rel,
+                            p,
+                            format!("[{section}] compose_command: {m}"),
+                        )
+                        .hint(
+                            "e.g. `docker compose` or `docker-compose`; it is never run by a shell",
+                        ),
+                    );
+                    return None;
+                }
+                words
+            }
+            None => DEFAULT_COMPOSE_COMMAND
+                .split(' ')
+                .map(str::to_string)
+                .collect(),
+        };
+        Some(ApplySettings {
+            platform_dir: dir,
+            compose_command,
         })
     }
 }
@@ -591,6 +690,44 @@ transport = "local"
         assert_eq!(p.hosts["rs2000"].connect_timeout_s, Some(10));
         assert_eq!(p.hosts["laptop"].docker_socket, "/var/run/docker.sock");
         assert_eq!(p.ssh_config.as_deref(), Some(Path::new("ops/ssh_config")));
+    }
+
+    #[test]
+    fn apply_settings() {
+        let (p, f) = parse_platform(OK, false).unwrap();
+        assert!(f.is_empty() && p.hosts["rs2000"].apply.is_none(), "{f:?}");
+        let t = format!("{OK}\n[hosts.rs2000.apply]\nplatform_dir = \"/srv/platform\"\n");
+        let (p, f) = parse_platform(&t, false).unwrap();
+        assert!(f.is_empty(), "{f:?}");
+        let a = p.hosts["rs2000"].apply.as_ref().unwrap();
+        assert_eq!(a.platform_dir, "/srv/platform");
+        assert_eq!(a.compose_command, ["docker", "compose"]);
+        let t = t.replace(
+            "platform_dir = \"/srv/platform\"",
+            "platform_dir = \"/srv/platform\"\ncompose_command = \"docker-compose\"",
+        );
+        let (p, _) = parse_platform(&t, false).unwrap();
+        let a = p.hosts["rs2000"].apply.as_ref().unwrap();
+        assert_eq!(a.compose_command, ["docker-compose"]);
+        for (bad, code) in [
+            (
+                "compose_command = \"docker compose; rm -rf /\"",
+                Code::TargetInvalid,
+            ),
+            ("compose_command = \"$(touch x)\"", Code::TargetInvalid),
+            ("compose_command = \" \"", Code::InvalidValue),
+            ("platform_dir = \"srv\"", Code::TargetInvalid),
+            ("platform_dir = \"/srv/a b\"", Code::TargetInvalid),
+        ] {
+            let key = bad.split(' ').next().unwrap();
+            let mut t = format!("{OK}\n[hosts.rs2000.apply]\n{bad}\n");
+            if key != "platform_dir" {
+                t.push_str("platform_dir = \"/srv/platform\"\n");
+            }
+            let (p, f) = parse_platform(&t, false).unwrap();
+            assert!(f.iter().any(|f| f.code == code), "{bad}: {f:?}");
+            assert!(p.hosts["rs2000"].apply.is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub enum Command {
     /// Registry truth and newer releases on each module's tag track (exit 0 all current, 2
     /// updates available, 8 some registries did not answer, 1 usage or config error).
     Updates(UpdatesArgs),
+    /// Apply a saved plan (`plan MODULE --out FILE`) to its host, gated: refused when stale,
+    /// unapproved or not applicable (exit 0 applied and verified, 3 refused, 4 applied but not
+    /// verified, 2 error).
+    Apply(ApplyArgs),
     /// JSON Schemas: of module.yaml for editors (yaml-language-server), and of every --json
     /// document.
     #[command(subcommand)]
@@ -92,10 +96,30 @@ pub struct PlanArgs {
     /// One JSON document on stdout (schema platformctl/plan/v2).
     #[arg(long)]
     pub json: bool,
-    /// Also write the plan document to FILE, or to DIR/<module>.plan.json.
+    /// Also write the plan document to FILE, or to DIR/<module>.plan.json, with the binding
+    /// `apply` needs (what was observed, file digests, git commit, expiry, host commands).
     #[arg(long, value_name = "FILE|DIR")]
     pub out: Option<PathBuf>,
     /// Seconds the host may take in all (connect, ask, close); default 30.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The saved plan (`platformctl plan MODULE --out FILE`).
+    pub plan: PathBuf,
+    /// Apply without asking (otherwise a typed `yes` on a terminal; refused when there is
+    /// none).
+    #[arg(long)]
+    pub approve: bool,
+    /// Wait for another apply on the same host instead of failing.
+    #[arg(long)]
+    pub wait: bool,
+    /// One JSON document on stdout (schema platformctl/apply/v1).
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds each observation of the host may take; default 30.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
 }
@@ -194,6 +218,8 @@ pub enum SchemaCommand {
     DriftCheck,
     /// `updates --json` (platformctl/updates/v1).
     Updates,
+    /// `apply --json` (platformctl/apply/v1).
+    Apply,
     /// `workplan status --json` (platformctl/workplan-status/v1).
     WorkplanStatus,
     /// `workplan lint --json` (platformctl/workplan-lint/v1).

@@ -63,6 +63,9 @@ pub struct PlanDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("enum" = ["local", "ssh-forward", "ssh-command"]))]
     pub via: Option<String>,
+    /// In a saved plan (`plan --out`) only: what the plan is bound to, for `apply`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<crate::binding::SavedBinding>,
 }
 
 /// The document of a command that could not even start (usage or configuration error).
@@ -381,6 +384,7 @@ impl PlanDoc {
             plan: ModuleDoc::new(&run.plan, &run.fleet),
             elapsed_ms: host.map(|r| millis(r.elapsed)),
             via: host.map(|r| r.via.as_str().to_string()),
+            binding: None,
         }
     }
 }

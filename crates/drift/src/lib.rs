@@ -38,6 +38,7 @@ use platformctl_observe::{
     observe_blocking,
 };
 
+pub mod binding;
 pub mod doc;
 #[cfg(any(test, feature = "fake-engine"))]
 pub mod fake_engine;

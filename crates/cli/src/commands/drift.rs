@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use platformctl_compare::{ModulePlan, Status, Summary};
+use platformctl_drift::binding;
 use platformctl_drift::doc::{DRIFT_CHECK_SCHEMA, PLAN_SCHEMA};
 use platformctl_drift::{Fleet, FleetOptions, PlanDoc};
 use platformctl_observe::ProgressEvent;
@@ -25,7 +26,7 @@ pub use platformctl_drift::exit;
 
 /// Options from the flags, with progress on stderr when it is a terminal (so it never mixes
 /// with --json on stdout).
-fn fleet_options(timeout: Option<u64>, concurrency: Option<usize>) -> FleetOptions {
+pub(crate) fn fleet_options(timeout: Option<u64>, concurrency: Option<usize>) -> FleetOptions {
     let mut opts = FleetOptions::from_flags(timeout, concurrency);
     if std::io::stderr().is_terminal() {
         opts.progress = Some(Arc::new(|e: ProgressEvent| match e {
@@ -207,11 +208,18 @@ pub fn plan(cli: &Cli, args: &PlanArgs) -> u8 {
             Err(e) => return usage(PLAN_SCHEMA, args.json, e.to_string(), exit::plan::ERROR),
         };
     let doc = run.document();
-    if let Some(out) = &args.out
-        && let Err(e) = write_plan(out, &run.plan.module, &doc)
-    {
-        eprintln!("platformctl: {e}");
-        return exit::plan::ERROR;
+    if let Some(out) = &args.out {
+        let mut saved = doc.clone();
+        if let Ok(m) = platformctl_drift::module(&catalog, &args.module) {
+            match binding::bind(&catalog, m, &run, jiff::Timestamp::now(), binding::PLAN_TTL) {
+                Ok(b) => saved.binding = Some(b),
+                Err(e) => eprintln!("platformctl: the saved plan cannot be applied: {e}"),
+            }
+        }
+        if let Err(e) = write_plan(out, &run.plan.module, &saved) {
+            eprintln!("platformctl: {e}");
+            return exit::plan::ERROR;
+        }
     }
     if args.json {
         output::print_json(&doc);

@@ -22,6 +22,7 @@ pub fn schema_of(cmd: &SchemaCommand) -> Value {
         SchemaCommand::Updates => {
             return platformctl_drift::registry::updates_schema().to_value();
         }
+        SchemaCommand::Apply => return platformctl_apply::apply_schema(),
         SchemaCommand::Validate => include_str!("../../schemas/validate.json"),
         SchemaCommand::Coverage => include_str!("../../schemas/coverage.json"),
         SchemaCommand::ModulesList => include_str!("../../schemas/modules-list.json"),
