@@ -17,7 +17,9 @@ use serde::Serialize;
 use crate::finding::{Code, Finding};
 use crate::module::{Spanned, yaml_finding};
 use crate::names;
+use crate::service_config::service_config;
 use crate::source::{COMPOSE_MAX_BYTES, read_text};
+use platformctl_model::config::ServiceConfig;
 
 /// A compose `image:` value: as written and after interpolation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -55,6 +57,10 @@ pub struct Service {
     pub profiles: Vec<String>,
     /// Whether the service has `build:`.
     pub build: bool,
+    /// Its configuration beyond the image (SPEC §9): ports, environment, mounts, command,
+    /// restart, labels, networks (environment values as digests only).
+    #[serde(skip)]
+    pub config: ServiceConfig,
 }
 
 /// A parsed compose file.
@@ -120,7 +126,7 @@ pub fn load_compose(
         }
     };
     let (vars, dotenv_project) = load_vars(root, rel, env, out);
-    let mut file = parse_compose(&text, rel, &vars, out)?;
+    let mut file = parse_compose_in(&text, Some(root), rel, &vars, out)?;
     file.dotenv_project = dotenv_project;
     Some(file)
 }
@@ -193,6 +199,18 @@ fn sat(n: usize) -> u32 {
 /// (the reason is in `out`).
 pub fn parse_compose(
     text: &str,
+    rel: &Path,
+    vars: &Vars,
+    out: &mut Vec<Finding>,
+) -> Option<ComposeFile> {
+    parse_compose_in(text, None, rel, vars, out)
+}
+
+/// [`parse_compose`] of the file `rel` under `root` (its `env_file`s are read from there;
+/// without a root they are not found and the environment is marked incomplete).
+fn parse_compose_in(
+    text: &str,
+    root: Option<&Path>,
     rel: &Path,
     vars: &Vars,
     out: &mut Vec<Finding>,
@@ -334,6 +352,13 @@ pub fn parse_compose(
             container_name,
             profiles,
             build: body.get("build").is_some(),
+            config: service_config(
+                body,
+                &tree,
+                root.unwrap_or(Path::new("/nonexistent")),
+                rel,
+                vars,
+            ),
         });
     }
     Some(file)

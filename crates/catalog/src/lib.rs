@@ -39,6 +39,7 @@ pub mod names;
 pub mod platform;
 mod repo;
 pub mod schema;
+pub mod service_config;
 pub mod source;
 pub mod validate;
 

@@ -95,6 +95,7 @@
 //! assert!(json.get("evidence").is_none());
 //! ```
 
+pub mod config;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -284,6 +285,9 @@ pub enum WarningCode {
     RegistryUnauthorized,
     /// The registry has no such repository or tag.
     RegistryNotFound,
+    /// A configuration field cannot be verified here (a host-only value, an `env_file` not
+    /// in the repo, a relative bind without the project directory): never drift.
+    ConfigNotVerified,
 }
 
 impl WarningCode {
@@ -301,6 +305,7 @@ impl WarningCode {
             WarningCode::RegistryUnreachable => "REGISTRY_UNREACHABLE",
             WarningCode::RegistryUnauthorized => "REGISTRY_UNAUTHORIZED",
             WarningCode::RegistryNotFound => "REGISTRY_NOT_FOUND",
+            WarningCode::ConfigNotVerified => "CONFIG_NOT_VERIFIED",
         }
     }
 }
@@ -455,6 +460,9 @@ pub struct ModulePlan {
     pub status: Status,
     /// What drifts, in a stable order (exists, service label, running, name, image).
     pub changes: Vec<Change>,
+    /// What drifts in the container's configuration (SPEC §9), after `changes`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<config::ConfigChange>,
     /// What is not drift but should be known.
     pub warnings: Vec<Warning>,
     /// The container and image the verdict rests on.
@@ -472,6 +480,7 @@ impl ModulePlan {
             host: host.map(str::to_string),
             status,
             changes: Vec::new(),
+            config: Vec::new(),
             warnings: Vec::new(),
             evidence: None,
             error: None,
@@ -499,7 +508,23 @@ impl ModulePlan {
 
     /// Whether any change was found.
     pub fn has_drift(&self) -> bool {
-        !self.changes.is_empty()
+        !self.changes.is_empty() || !self.config.is_empty()
+    }
+
+    /// Adds the config drift of the judged container `c` against `desired` (SPEC §9): its
+    /// changes, and its warnings; an in-sync plan with config changes drifts.
+    pub fn add_config(
+        &mut self,
+        desired: &platformctl_model::config::ServiceConfig,
+        c: &Container,
+        image: Option<&platformctl_evidence::Image>,
+    ) {
+        let (changes, warnings) = config::compare_config(desired, c, image);
+        self.config.extend(changes);
+        self.warnings.extend(warnings);
+        if self.status == Status::InSync && !self.config.is_empty() {
+            self.status = Status::Drift;
+        }
     }
 }
 

@@ -105,6 +105,7 @@ fn arb_container(ids: Vec<String>) -> impl Strategy<Value = Container> {
                 health,
                 image_ref,
                 image_id,
+                config: None,
             },
         )
 }
@@ -120,6 +121,7 @@ fn arb_image(ids: Vec<String>) -> impl Strategy<Value = Image> {
             repo_tags,
             repo_digests,
             source_url: None,
+            config: None,
         })
 }
 
@@ -318,6 +320,7 @@ fn host_of(case: &Case, desired: &ImageRef) -> HostEvidence {
         health: case.health,
         image_ref,
         image_id: image_id.clone(),
+        config: None,
     };
 
     // RepoTags: the tag the engine shows (familiar form) when the reference has one.
@@ -340,6 +343,7 @@ fn host_of(case: &Case, desired: &ImageRef) -> HostEvidence {
         repo_tags,
         repo_digests,
         source_url: None,
+        config: None,
     }];
     for (i, (svc, oneoff)) in case.noise.iter().enumerate() {
         if svc == service {
@@ -366,6 +370,7 @@ fn host_of(case: &Case, desired: &ImageRef) -> HostEvidence {
         repo_tags: vec!["busybox:1".to_string()],
         repo_digests: vec![],
         source_url: None,
+        config: None,
     });
     HostEvidence::new(containers, images)
 }

@@ -213,6 +213,11 @@ pub fn facts(catalog: &Catalog, m: &Module, run: &PlanRun) -> Result<Facts, Bind
             .changes
             .iter()
             .map(|c| format!("{} {}", c.code, c.field))
+            .chain(
+                plan.config
+                    .iter()
+                    .map(|c| format!("{} {} {}", c.code.as_str(), c.field, c.observed)),
+            )
             .collect(),
         files,
     })

@@ -200,8 +200,9 @@ pub struct ModuleDoc {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangeDoc {
-    /// `container.exists`, `container.running`, `container.name`, `container.service_label`
-    /// or `container.image`.
+    /// `container.exists`, `container.running`, `container.name`, `container.service_label`,
+    /// `container.image`, or a configuration field (SPEC §9): `ports`, `env.NAME`,
+    /// `mounts.TARGET`, `command`, `entrypoint`, `restart`, `labels.KEY`, `networks`.
     pub field: String,
     /// Why (`IMAGE_TAG_MISMATCH`, …; docs/drift.md).
     pub code: String,
@@ -315,6 +316,12 @@ impl ModuleDoc {
                     desired: c.desired.clone(),
                     observed: c.observed.clone(),
                 })
+                .chain(plan.config.iter().map(|c| ChangeDoc {
+                    field: c.field.clone(),
+                    code: c.code.as_str().to_string(),
+                    desired: c.desired.clone(),
+                    observed: c.observed.clone(),
+                }))
                 .collect(),
             warnings: plan
                 .warnings

@@ -2,7 +2,8 @@
 //! without Docker (feature `fake-engine`; never in a release build).
 //!
 //! It answers `GET /_ping` (`OK`, with the `API-Version: 1.47` header a real engine sends),
-//! `GET /version`, `GET /containers/json` and `GET /images/json` with canned Engine API JSON,
+//! `GET /version`, `GET /containers/json`, `GET /images/json` with canned Engine API JSON, and
+//! the inspects of those containers and images (made from the list entries),
 //! under any API version prefix (`/v1.47/…`, `/v1.41/…`) or none, keeping connections alive
 //! until the client closes them. Anything else is a 404. It records every request line, so a
 //! test can count requests or prove that only `GET`s were sent. It stands in for the engine in
@@ -127,6 +128,28 @@ fn serve(conn: UnixStream, requests: &Mutex<Vec<String>>, answers: &Answers) {
                 ("200 OK", "application/json", answers.containers.clone())
             }
             ("GET", "/images/json") => ("200 OK", "application/json", answers.images.clone()),
+            ("GET", p) if p.starts_with("/containers/") && p.ends_with("/json") => {
+                let id = &p["/containers/".len()..p.len() - "/json".len()];
+                match inspect_container(&answers.containers, id) {
+                    Some(body) => ("200 OK", "application/json", body),
+                    None => (
+                        "404 Not Found",
+                        "application/json",
+                        json!({"message": format!("No such container: {id}")}).to_string(),
+                    ),
+                }
+            }
+            ("GET", p) if p.starts_with("/images/") && p.ends_with("/json") => {
+                let id = percent_decode(&p["/images/".len()..p.len() - "/json".len()]);
+                match inspect_image(&answers.images, &id) {
+                    Some(body) => ("200 OK", "application/json", body),
+                    None => (
+                        "404 Not Found",
+                        "application/json",
+                        json!({"message": format!("No such image: {id}")}).to_string(),
+                    ),
+                }
+            }
             _ => (
                 "404 Not Found",
                 "application/json",
@@ -172,6 +195,52 @@ fn version() -> String {
         "Arch": "amd64",
     })
     .to_string()
+}
+
+/// `%3A` → `:` (image IDs in a path).
+fn percent_decode(s: &str) -> String {
+    s.replace("%3A", ":").replace("%3a", ":")
+}
+
+/// A container's inspect, made from its list entry as compose would have created it for a
+/// service that declares only its image: no ports, no environment, the image's command,
+/// restart `no`, the project's default network.
+fn inspect_container(list: &str, id: &str) -> Option<String> {
+    let list: Value = serde_json::from_str(list).ok()?;
+    let c = list.as_array()?.iter().find(|c| c["Id"] == id)?;
+    let project = c["Labels"]["com.docker.compose.project"]
+        .as_str()
+        .unwrap_or("");
+    let name = c["Names"][0].as_str().unwrap_or("");
+    let running = c["State"] == "running";
+    Some(
+        json!({
+            "Id": c["Id"],
+            "Name": name,
+            "Image": c["ImageID"],
+            "Config": {
+                "Image": c["Image"],
+                "Labels": c["Labels"],
+                "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                "Cmd": null,
+                "Entrypoint": null,
+            },
+            "State": {"Status": c["State"], "Running": running},
+            "HostConfig": {"RestartPolicy": {"Name": "no"}, "NetworkMode": format!("{project}_default"), "PortBindings": {}},
+            "Mounts": [],
+            "NetworkSettings": {"Networks": {format!("{project}_default"): {}}},
+        })
+        .to_string(),
+    )
+}
+
+/// An image's inspect, made from its list entry: no environment, command or labels of its own.
+fn inspect_image(list: &str, id: &str) -> Option<String> {
+    let list: Value = serde_json::from_str(list).ok()?;
+    let i = list.as_array()?.iter().find(|i| i["Id"] == id)?;
+    let mut i = i.clone();
+    i["Config"] = json!({"Env": null, "Cmd": null, "Entrypoint": null, "Labels": null});
+    Some(i.to_string())
 }
 
 /// A container of compose `project`'s `service`, as `GET /containers/json` lists it.

@@ -342,7 +342,9 @@ pub fn join(
             Some(report) => match &report.outcome {
                 Ok(evidence) => {
                     let index = &indexes[report.host.as_str()];
-                    plans.push(plan_module_indexed(m, evidence, index, project));
+                    let mut plan = plan_module_indexed(m, evidence, index, project);
+                    add_config_drift(catalog, m, evidence, &mut plan);
+                    plans.push(plan);
                 }
                 Err(e) if e.kind == ObserveErrorKind::Invalid => {
                     plans.push(ModulePlan::error(&m.name, host, &e.message))
@@ -357,6 +359,36 @@ pub fn join(
         }
     }
     (plans, findings)
+}
+
+/// Config drift (SPEC §9) of the container a plan judged, against its compose service.
+fn add_config_drift(
+    catalog: &Catalog,
+    m: &Module,
+    evidence: &platformctl_evidence::HostEvidence,
+    plan: &mut ModulePlan,
+) {
+    if !matches!(plan.status, Status::InSync | Status::Drift) {
+        return;
+    }
+    let Some(ev) = &plan.evidence else { return };
+    let Some(c) = evidence
+        .containers
+        .iter()
+        .find(|c| c.id.starts_with(&ev.container_id))
+    else {
+        return;
+    };
+    let service = m.runtime.compose_service.as_ref().map(|s| s.value.as_str());
+    let Some(desired) = catalog
+        .compose_of(m)
+        .and_then(|f| f.service(service?))
+        .map(|s| &s.config)
+    else {
+        return;
+    };
+    let image = evidence.image_of(c);
+    plan.add_config(desired, c, image);
 }
 
 /// The drift-check exit code for a set of plans and host reports: 5 when hosts were asked and

@@ -58,6 +58,7 @@ pub fn api_containers(json: &[u8]) -> Result<Vec<Container>, DecodeError> {
             health,
             image_ref: owned(c.image),
             image_id: owned(c.image_id),
+            config: None,
         }
     })
 }
@@ -88,9 +89,79 @@ pub fn api_container(json: &[u8]) -> Result<Container, DecodeError> {
 impl CliContainer<'_> {
     fn into_container(self) -> Container {
         let c = self;
-        let (image_ref, labels) = match c.config {
-            Some(cfg) => (owned(cfg.image), cfg.labels.0),
-            None => (String::new(), BTreeMap::new()),
+        let (image_ref, mut all_labels, env, cmd, entrypoint) = match c.config {
+            Some(cfg) => (
+                owned(cfg.image),
+                cfg.labels.0,
+                cfg.env.0,
+                cfg.cmd.0,
+                cfg.entrypoint.0,
+            ),
+            None => (String::new(), BTreeMap::new(), Vec::new(), None, None),
+        };
+        let user_labels = all_labels.split_off(labels::PREFIX);
+        let (compose_labels, rest): (BTreeMap<_, _>, BTreeMap<_, _>) = user_labels
+            .into_iter()
+            .partition(|(k, _)| k.starts_with(labels::PREFIX));
+        all_labels.extend(rest);
+        let labels = compose_labels;
+        let host = c.host_config.unwrap_or_default();
+        let mut ports = std::collections::BTreeSet::new();
+        for (key, bindings) in host.port_bindings.unwrap_or_default() {
+            let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+            let Ok(container_port) = port.parse::<u16>() else {
+                continue;
+            };
+            for b in bindings.unwrap_or_default() {
+                ports.insert(crate::PublishedPort {
+                    host_ip: b.host_ip.unwrap_or_default(),
+                    host_port: b.host_port.unwrap_or_default(),
+                    container_port,
+                    protocol: proto.to_string(),
+                });
+            }
+        }
+        let mounts = c
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                let kind = m.kind.unwrap_or_default();
+                let source = if kind == "volume" {
+                    m.name.or(m.source).unwrap_or_default()
+                } else {
+                    m.source.unwrap_or_default()
+                };
+                (
+                    m.destination.unwrap_or_default(),
+                    crate::Mount {
+                        kind,
+                        source,
+                        read_only: !m.rw.unwrap_or(true),
+                    },
+                )
+            })
+            .collect();
+        let restart = host
+            .restart_policy
+            .and_then(|r| r.name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "no".to_string());
+        let networks = c
+            .network_settings
+            .and_then(|n| n.networks)
+            .map(|n| n.into_keys().collect())
+            .unwrap_or_default();
+        let config = crate::ContainerConfig {
+            env: crate::env_digests(env.iter().map(String::as_str)),
+            cmd,
+            entrypoint,
+            labels: all_labels,
+            ports,
+            mounts,
+            restart,
+            network_mode: host.network_mode.unwrap_or_default(),
+            networks,
         };
         let (state, health) = match c.state {
             Some(s) => {
@@ -119,6 +190,7 @@ impl CliContainer<'_> {
             health,
             image_ref,
             image_id: owned(c.image),
+            config: Some(config),
         }
     }
 }
@@ -143,6 +215,14 @@ pub fn api_version_platform(json: &[u8]) -> Option<crate::Platform> {
     Some(crate::Platform::new(&os, &arch, v.variant.as_deref()))
 }
 
+/// `GET /images/{id}/json`: one image's inspect, the same object `docker image inspect` gives.
+pub fn api_image(json: &[u8]) -> Result<Image, DecodeError> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    RawImage::deserialize(&mut de)
+        .and_then(|i| de.end().map(|()| i.into_image()))
+        .map_err(|e| DecodeError::new(Answer::ApiImage, &e, None))
+}
+
 /// `docker image inspect ID…`: an array of `Id`, `RepoTags`, `RepoDigests`, and of
 /// `Config.Labels` only the source ones.
 pub fn cli_images(json: &[u8]) -> Result<Vec<Image>, DecodeError> {
@@ -158,6 +238,8 @@ pub enum Answer {
     ApiImages,
     /// `GET /containers/{id}/json`.
     ApiContainer,
+    /// `GET /images/{id}/json`.
+    ApiImage,
     /// `docker inspect --type container`.
     CliContainers,
     /// `docker image inspect`.
@@ -171,6 +253,7 @@ impl Answer {
             Answer::ApiContainers => "GET /containers/json",
             Answer::ApiImages => "GET /images/json",
             Answer::ApiContainer => "GET /containers/{id}/json",
+            Answer::ApiImage => "GET /images/{id}/json",
             Answer::CliContainers => "docker inspect --type container",
             Answer::CliImages => "docker image inspect",
         }
@@ -418,6 +501,12 @@ struct CliContainer<'a> {
     config: Option<CliConfig<'a>>,
     #[serde(rename = "State", default, borrow)]
     state: Option<CliState<'a>>,
+    #[serde(rename = "HostConfig", default)]
+    host_config: Option<HostConfig>,
+    #[serde(rename = "Mounts", default)]
+    mounts: Option<Vec<RawMount>>,
+    #[serde(rename = "NetworkSettings", default)]
+    network_settings: Option<NetworkSettings>,
 }
 
 #[derive(Deserialize)]
@@ -425,7 +514,77 @@ struct CliConfig<'a> {
     #[serde(rename = "Image", default, borrow)]
     image: Option<Str<'a>>,
     #[serde(rename = "Labels", default)]
-    labels: ComposeLabels,
+    labels: AllLabels,
+    #[serde(rename = "Env", default)]
+    env: StringList,
+    #[serde(rename = "Cmd", default)]
+    cmd: Words,
+    #[serde(rename = "Entrypoint", default)]
+    entrypoint: Words,
+}
+
+/// `HostConfig` of a container inspect (what config drift reads of it).
+#[derive(Deserialize, Default)]
+struct HostConfig {
+    #[serde(rename = "PortBindings", default)]
+    port_bindings: Option<BTreeMap<String, Option<Vec<PortBinding>>>>,
+    #[serde(rename = "RestartPolicy", default)]
+    restart_policy: Option<RestartPolicy>,
+    #[serde(rename = "NetworkMode", default)]
+    network_mode: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PortBinding {
+    #[serde(rename = "HostIp", default)]
+    host_ip: Option<String>,
+    #[serde(rename = "HostPort", default)]
+    host_port: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RestartPolicy {
+    #[serde(rename = "Name", default)]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawMount {
+    #[serde(rename = "Type", default)]
+    kind: Option<String>,
+    #[serde(rename = "Name", default)]
+    name: Option<String>,
+    #[serde(rename = "Source", default)]
+    source: Option<String>,
+    #[serde(rename = "Destination", default)]
+    destination: Option<String>,
+    #[serde(rename = "RW", default)]
+    rw: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct NetworkSettings {
+    #[serde(rename = "Networks", default)]
+    networks: Option<BTreeMap<String, IgnoredAny>>,
+}
+
+/// `Cmd` / `Entrypoint`: `null`, an array of words, or (old engines) one string.
+#[derive(Default)]
+struct Words(Option<Vec<String>>);
+
+impl<'de> Deserialize<'de> for Words {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum W {
+            List(Vec<Option<String>>),
+            One(String),
+        }
+        Ok(Words(Option::<W>::deserialize(d)?.map(|w| match w {
+            W::List(v) => v.into_iter().flatten().collect(),
+            W::One(s) => vec![s],
+        })))
+    }
 }
 
 #[derive(Deserialize)]
@@ -457,19 +616,43 @@ struct RawImage<'a> {
 #[derive(Deserialize)]
 struct ImageConfig {
     #[serde(rename = "Labels", default)]
-    labels: SourceLabels,
+    labels: AllLabels,
+    #[serde(rename = "Env", default)]
+    env: StringList,
+    #[serde(rename = "Cmd", default)]
+    cmd: Words,
+    #[serde(rename = "Entrypoint", default)]
+    entrypoint: Words,
 }
 
 impl RawImage<'_> {
     fn into_image(self) -> Image {
-        let config = self.config.map(|c| c.labels).unwrap_or_default();
+        let config = self.config.map(|c| crate::ImageConfig {
+            env: crate::env_digests(c.env.0.iter().map(String::as_str)),
+            cmd: c.cmd.0,
+            entrypoint: c.entrypoint.0,
+            labels: c.labels.0,
+        });
+        let from_config = config.as_ref().and_then(|c| source_url(&c.labels));
         Image {
             id: self.id.0.into_owned(),
             repo_tags: self.repo_tags.0,
             repo_digests: self.repo_digests.0,
-            source_url: self.labels.url().or_else(|| config.url()),
+            source_url: self.labels.url().or(from_config),
+            config,
         }
     }
+}
+
+/// The source URL among all of an image's labels (as [`SourceLabels::url`]).
+fn source_url(labels: &BTreeMap<String, String>) -> Option<String> {
+    let mut kept = SourceLabels::default();
+    for k in [OCI_SOURCE, LABEL_SCHEMA_VCS_URL] {
+        if let Some(v) = labels.get(k) {
+            kept.0.insert(k.to_string(), v.clone());
+        }
+    }
+    kept.url()
 }
 
 /// The OCI `org.opencontainers.image.source` label.
@@ -509,7 +692,17 @@ impl<K> Default for Kept<K> {
     }
 }
 
+/// Every label.
+struct All;
+
+impl Keep for All {
+    fn keep(_: &str) -> bool {
+        true
+    }
+}
+
 type ComposeLabels = Kept<Compose>;
+type AllLabels = Kept<All>;
 type SourceLabels = Kept<Source>;
 
 impl SourceLabels {

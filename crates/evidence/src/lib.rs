@@ -215,6 +215,96 @@ pub struct Container {
     pub image_ref: String,
     /// The ID of the image the container runs (`sha256:…`).
     pub image_id: String,
+    /// Its configuration, from its full inspect (`None` when only the list was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<ContainerConfig>,
+}
+
+/// A container's configuration as config drift compares it (SPEC §9), from its inspect.
+/// Environment values are never kept: only the digest of each ([`env_digest`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ContainerConfig {
+    /// `Config.Env`: name → [`env_digest`] of the value.
+    pub env: BTreeMap<String, String>,
+    /// `Config.Cmd`.
+    pub cmd: Option<Vec<String>>,
+    /// `Config.Entrypoint`.
+    pub entrypoint: Option<Vec<String>>,
+    /// Every label that is not `com.docker.compose.*` (the image's labels included, as the
+    /// engine merges them).
+    pub labels: BTreeMap<String, String>,
+    /// `HostConfig.PortBindings`: what was asked to be published.
+    pub ports: BTreeSet<PublishedPort>,
+    /// `Mounts`, by target path.
+    pub mounts: BTreeMap<String, Mount>,
+    /// `HostConfig.RestartPolicy.Name` (`no` when empty).
+    pub restart: String,
+    /// `HostConfig.NetworkMode` (`default`, `bridge`, `none`, `host`, a network name).
+    pub network_mode: String,
+    /// The networks the container is attached to (`NetworkSettings.Networks`).
+    pub networks: BTreeSet<String>,
+}
+
+/// One published port.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct PublishedPort {
+    /// The host address (`""` for all).
+    pub host_ip: String,
+    /// The host port (`""` for an ephemeral one).
+    pub host_port: String,
+    /// The container port.
+    pub container_port: u16,
+    /// `tcp`, `udp` or `sctp`.
+    pub protocol: String,
+}
+
+impl fmt::Display for PublishedPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.host_ip.is_empty() {
+            write!(f, "{}:", self.host_ip)?;
+        }
+        if !self.host_port.is_empty() {
+            write!(f, "{}:", self.host_port)?;
+        }
+        write!(f, "{}/{}", self.container_port, self.protocol)
+    }
+}
+
+/// One mount of a container.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    /// `bind`, `volume`, `tmpfs`, …
+    pub kind: String,
+    /// The host path of a bind, the volume's name of a volume.
+    pub source: String,
+    /// Whether it is read-only.
+    pub read_only: bool,
+}
+
+/// An image's own defaults (`Config`): what a container gets when compose does not say.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImageConfig {
+    /// `Config.Env`: name → [`env_digest`] of the value.
+    pub env: BTreeMap<String, String>,
+    /// `Config.Cmd`.
+    pub cmd: Option<Vec<String>>,
+    /// `Config.Entrypoint`.
+    pub entrypoint: Option<Vec<String>>,
+    /// `Config.Labels`.
+    pub labels: BTreeMap<String, String>,
+}
+
+pub use platformctl_secrets::env_digest;
+
+/// `NAME=value` entries as name → digest (an entry without `=` is a name with an empty value).
+pub fn env_digests<'a>(entries: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, String> {
+    entries
+        .into_iter()
+        .map(|e| match e.split_once('=') {
+            Some((k, v)) => (k.to_string(), env_digest(v)),
+            None => (e.to_string(), env_digest("")),
+        })
+        .collect()
 }
 
 impl Container {
@@ -393,6 +483,9 @@ pub struct Image {
     /// `<none>@<none>`. Empty for an image built or loaded locally.
     pub repo_digests: Vec<String>,
     /// Where the image says its source lives: its `org.opencontainers.image.source` label, or
-    /// else the older `org.label-schema.vcs-url` (the only image labels kept).
+    /// else the older `org.label-schema.vcs-url`.
     pub source_url: Option<String>,
+    /// Its defaults (`docker image inspect`, or `GET /images/{id}/json`); `None` when only
+    /// the image list was read.
+    pub config: Option<ImageConfig>,
 }

@@ -297,6 +297,14 @@ fn errors_say_where_and_never_echo_values() {
         (Answer::ApiImages, format!(r#"["{secret}"]"#).into_bytes()),
         (Answer::ApiImages, format!(r#"[{{"Id":"a"}}] {secret}"#).into_bytes()),
         (Answer::ApiImages, format!(r#"[{{"Id":"{secret}"#).into_bytes()),
+        (
+            Answer::ApiImage,
+            format!(r#"{{"Id":"a","Config":{{"Env":["X={secret}"],"Cmd":7}}}}"#).into_bytes(),
+        ),
+        (
+            Answer::ApiContainer,
+            format!(r#"{{"Id":"a","Config":{{"Env":["X={secret}"]}},"HostConfig":{{"RestartPolicy":"{secret}"}}}}"#).into_bytes(),
+        ),
     ];
     for (answer, json) in cases {
         let err = match answer {
@@ -305,6 +313,7 @@ fn errors_say_where_and_never_echo_values() {
             Answer::CliContainers => decode::cli_containers(&json).map(drop),
             Answer::CliImages => decode::cli_images(&json).map(drop),
             Answer::ApiContainer => decode::api_container(&json).map(drop),
+            Answer::ApiImage => decode::api_image(&json).map(drop),
         }
         .unwrap_err();
         let text = err.to_string();

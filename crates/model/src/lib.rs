@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+pub mod config;
+
 use platformctl_yaml::Pos;
 use serde::{Serialize, Serializer};
 

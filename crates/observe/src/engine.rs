@@ -95,60 +95,106 @@ pub(crate) async fn observe(
     evidence.platform = version
         .filter(|v| v.status == 200)
         .and_then(|v| platformctl_evidence::decode::api_version_platform(&v.body));
-    // The list names a container's image by its ID once the tag it was created from has moved;
-    // the container's own inspect still has the reference (`Config.Image`), as `docker inspect`
-    // on the command path does. Only those containers are asked again, both connections
-    // sharing the work (none in the usual case: no extra request).
-    let moved: Vec<usize> = (0..evidence.containers.len())
-        .filter(|&n| evidence.containers[n].image_ref_is_id())
+    // Every project container's full inspect (config drift, SPEC §9; and the reference a
+    // container was created from, which the list replaces by the image ID once the tag has
+    // moved), then the inspect of each image they run (its defaults), spread over a few
+    // kept-alive connections: the first two, and more for a large project.
+    let n = evidence.containers.len();
+    let mut conns = vec![first, second];
+    let extra = (n / INSPECTS_PER_CONNECTION).min(MAX_CONNECTIONS - 2);
+    let more = futures::future::join_all((0..extra).map(|_| Conn::open(socket, deadline))).await;
+    for c in more {
+        conns.push(c.map_err(|e| transport_error(e, place))?);
+    }
+    let ids: Vec<String> = evidence.containers.iter().map(|c| c.id.clone()).collect();
+    let answers = spread(
+        &mut conns,
+        &ids,
+        |api_id| Endpoint::Container { api, id: api_id },
+        place,
+    )
+    .await?;
+    for (n, answer) in answers.into_iter().enumerate() {
+        // Removed between the list and its inspect: keep what the list said (the compare
+        // stage judges an image ID in place of a reference on its own, and a container
+        // without config as not verifiable).
+        if answer.status == 404 {
+            continue;
+        }
+        check_status(&answer, "container inspect", Some(api), place)?;
+        let inspected =
+            platformctl_evidence::decode::api_container(&answer.body).map_err(decode_error)?;
+        let c = &mut evidence.containers[n];
+        if inspected.id != c.id {
+            continue;
+        }
+        if !inspected.image_ref.is_empty() {
+            c.image_ref = inspected.image_ref;
+        }
+        c.config = inspected.config;
+    }
+    let mut image_ids: Vec<String> = evidence
+        .containers
+        .iter()
+        .map(|c| c.image_id.clone())
         .collect();
-    if !moved.is_empty() {
-        let (a, b) = moved.split_at(moved.len().div_ceil(2));
-        let ids = |part: &[usize]| -> Vec<String> {
-            part.iter()
-                .map(|&n| evidence.containers[n].id.clone())
-                .collect()
-        };
-        let (ids_a, ids_b) = (ids(a), ids(b));
-        let (ra, rb) = tokio::join!(
-            inspect_each(&mut first, api, &ids_a, place),
-            inspect_each(&mut second, api, &ids_b, place),
-        );
-        let answers = ra?.into_iter().chain(rb?);
-        for (&n, answer) in moved.iter().zip(answers) {
-            // Removed between the list and its inspect: keep what the list said (the compare
-            // stage judges an image ID in place of a reference on its own).
-            if answer.status == 404 {
-                continue;
-            }
-            check_status(&answer, "container inspect", Some(api), place)?;
-            let inspected =
-                platformctl_evidence::decode::api_container(&answer.body).map_err(decode_error)?;
-            let c = &mut evidence.containers[n];
-            if inspected.id == c.id && !inspected.image_ref.is_empty() {
-                c.image_ref = inspected.image_ref;
+    image_ids.sort();
+    image_ids.dedup();
+    image_ids.retain(|id| !id.is_empty());
+    let answers = spread(
+        &mut conns,
+        &image_ids,
+        |id| Endpoint::Image { api, id },
+        place,
+    )
+    .await?;
+    for (id, answer) in image_ids.iter().zip(answers) {
+        if answer.status != 200 {
+            continue;
+        }
+        let inspected =
+            platformctl_evidence::decode::api_image(&answer.body).map_err(decode_error)?;
+        if let Some(img) = evidence.images.iter_mut().find(|i| &i.id == id) {
+            img.config = inspected.config;
+            if img.source_url.is_none() {
+                img.source_url = inspected.source_url;
             }
         }
     }
     Ok(evidence)
 }
 
-/// `GET /containers/{id}/json` for each of `ids`, in turn, on one kept-alive connection.
-async fn inspect_each(
-    conn: &mut Conn,
-    api: ApiVersion,
-    ids: &[String],
+/// Containers inspected per kept-alive connection before another is opened.
+const INSPECTS_PER_CONNECTION: usize = 16;
+/// The most connections one host's observation opens.
+const MAX_CONNECTIONS: usize = 8;
+
+/// GETs `endpoint(id)` for each of `ids`, shared round-robin over `conns` (each connection
+/// asks its share in turn), answers in the order of `ids`.
+async fn spread<'i>(
+    conns: &mut [Conn],
+    ids: &'i [String],
+    endpoint: impl Fn(&'i str) -> Endpoint<'i> + Copy,
     place: &Place<'_>,
 ) -> Result<Vec<Response>, FetchError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let r = conn
-            .get(Endpoint::Container { api, id })
-            .await
-            .map_err(|e| transport_error(e, place))?;
-        out.push(r);
+    let k = conns.len().max(1);
+    let shares = conns.iter_mut().enumerate().map(|(j, conn)| async move {
+        let mut out = Vec::new();
+        for (n, id) in ids.iter().enumerate().filter(|(n, _)| n % k == j) {
+            let r = conn
+                .get(endpoint(id))
+                .await
+                .map_err(|e| transport_error(e, place))?;
+            out.push((n, r));
+        }
+        Ok::<_, FetchError>(out)
+    });
+    let mut all: Vec<(usize, Response)> = Vec::with_capacity(ids.len());
+    for share in futures::future::join_all(shares).await {
+        all.extend(share?);
     }
-    Ok(out)
+    all.sort_by_key(|(n, _)| *n);
+    Ok(all.into_iter().map(|(_, r)| r).collect())
 }
 
 /// The version to speak, from the ping's `API-Version` header (the engine's newest version):
@@ -399,10 +445,11 @@ mod tests {
     }
 
     /// The acceptance figure: against an engine that only speaks API 1.44 and newer (Docker
-    /// 29), one ping and exactly two Engine API requests, over two connections (two ssh
-    /// channels over a forward), and none refused.
+    /// 29), one ping, the two lists, then one inspect per project container and one per image
+    /// they run (config drift, SPEC §9), over two connections (two ssh channels over a
+    /// forward) for a small project, and none refused.
     #[tokio::test]
-    async fn a_docker_29_engine_costs_one_ping_and_two_requests_on_two_connections() {
+    async fn a_docker_29_engine_costs_one_ping_two_lists_and_the_inspects_on_two_connections() {
         let e = engine("1.44", Some("1.52"), docker).await;
         let ev = observe(&e.sock, "p", soon(), &place()).await.unwrap();
         assert_eq!(ev.containers.len(), 1);
@@ -414,15 +461,20 @@ mod tests {
         let mut seen = e.requests();
         assert_eq!(seen[0], "GET /_ping HTTP/1.1", "the ping comes first");
         seen.sort();
-        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert_eq!(seen.len(), 5, "{seen:?}");
         assert!(seen[0].starts_with("GET /_ping "), "{seen:?}");
+        assert_eq!(seen[1], "GET /v1.52/containers/c1/json HTTP/1.1");
         assert!(
-            seen[1].starts_with("GET /v1.52/containers/json?all=1&filters="),
+            seen[2].starts_with("GET /v1.52/containers/json?all=1&filters="),
             "{seen:?}"
         );
-        assert_eq!(seen[2], "GET /v1.52/images/json?digests=1 HTTP/1.1");
+        assert_eq!(seen[3], "GET /v1.52/images/json?digests=1 HTTP/1.1");
+        assert_eq!(seen[4], "GET /v1.52/images/sha256%3Aaa/json HTTP/1.1");
         let api_requests = seen.iter().filter(|l| l.starts_with("GET /v")).count();
-        assert_eq!(api_requests, 2, "exactly two Engine API requests");
+        assert_eq!(
+            api_requests, 4,
+            "two lists, one container and one image inspect"
+        );
         assert_eq!(e.connections.load(Ordering::SeqCst), 2, "two connections");
         assert_eq!(e.refused.load(Ordering::SeqCst), 0, "nothing refused");
     }
@@ -473,9 +525,8 @@ mod tests {
     }
 
     /// Issue 9 item 6: the list names the image by ID once the tag moved; the container's own
-    /// inspect is asked for its `Config.Image`, so the API path yields the reference the
-    /// command path (`docker inspect`) yields. Containers whose list entry is a reference are
-    /// not asked again.
+    /// inspect (asked of every container since config drift) has its `Config.Image`, so the
+    /// API path yields the reference the command path (`docker inspect`) yields.
     #[tokio::test]
     async fn a_moved_tag_is_read_from_the_containers_inspect() {
         let e = engine("1.44", Some("1.52"), moved_engine).await;
@@ -490,7 +541,13 @@ mod tests {
             .into_iter()
             .filter(|l| l.contains("/containers/c"))
             .collect();
-        assert_eq!(inspects, ["GET /v1.52/containers/c1/json HTTP/1.1"]);
+        assert_eq!(
+            inspects,
+            [
+                "GET /v1.52/containers/c1/json HTTP/1.1",
+                "GET /v1.52/containers/c2/json HTTP/1.1"
+            ]
+        );
         assert_eq!(e.connections.load(Ordering::SeqCst), 2, "no new connection");
     }
 
@@ -509,7 +566,7 @@ mod tests {
                 .into_iter()
                 .filter(|l| l.starts_with("GET /v"))
                 .collect();
-            assert_eq!(asked.len(), 2, "{asked:?}");
+            assert_eq!(asked.len(), 4, "{asked:?}");
             assert!(
                 asked
                     .iter()

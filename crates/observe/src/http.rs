@@ -99,6 +99,9 @@ pub(crate) enum Endpoint<'a> {
     /// `GET /vX.Y/containers/{id}/json`: one container's inspect. `id` is a container ID the
     /// engine itself listed; it is percent-encoded all the same.
     Container { api: ApiVersion, id: &'a str },
+    /// `GET /vX.Y/images/{id}/json`: one image's inspect (its `Config` defaults). `id` is an
+    /// image ID the engine itself reported; it is percent-encoded all the same.
+    Image { api: ApiVersion, id: &'a str },
 }
 
 impl Endpoint<'_> {
@@ -119,6 +122,9 @@ impl Endpoint<'_> {
             Endpoint::Version { api } => format!("/v{api}/version"),
             Endpoint::Container { api, id } => {
                 format!("/v{api}/containers/{}/json", percent_encode(id))
+            }
+            Endpoint::Image { api, id } => {
+                format!("/v{api}/images/{}/json", percent_encode(id))
             }
         }
     }

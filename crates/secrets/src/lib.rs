@@ -332,3 +332,17 @@ pub fn scan_text(text: &str) -> Vec<SecretHit> {
     hits.sort_by_key(|h| h.offset);
     hits
 }
+
+/// The digest by which an environment value is compared (config drift, SPEC §9): `sha256:` and
+/// the first 16 hex digits of the value's SHA-256. The value itself is never kept, shown or
+/// stored; the digest is what evidence and `spec.drift.accept` entries carry.
+pub fn env_digest(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let d = Sha256::digest(value.as_bytes());
+    let mut s = String::from("sha256:");
+    for b in &d[..8] {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}

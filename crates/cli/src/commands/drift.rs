@@ -330,10 +330,19 @@ fn render_fleet(
         let rows: Vec<(String, Vec<&str>, String)> = plans
             .iter()
             .map(|p| {
-                let what = if !p.changes.is_empty() {
+                let what = if p.has_drift() {
                     p.changes
                         .iter()
                         .map(|c| format!("{}: {} → {}", c.code.as_str(), c.desired, c.observed))
+                        .chain(p.config.iter().map(|c| {
+                            format!(
+                                "{} {}: {} → {}",
+                                c.code.as_str(),
+                                c.field,
+                                c.desired,
+                                c.observed
+                            )
+                        }))
                         .collect::<Vec<_>>()
                         .join("; ")
                 } else if let Some(e) = &p.error {

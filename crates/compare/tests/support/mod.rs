@@ -165,6 +165,7 @@ pub fn container(service: &str, image_ref: &str, image_id: &str) -> Container {
         health: None,
         image_ref: image_ref.to_string(),
         image_id: image_id.to_string(),
+        config: None,
     }
 }
 
@@ -213,6 +214,7 @@ pub fn image(id: &str, tags: &[&str], digests: &[&str]) -> Image {
         repo_tags: tags.iter().map(|s| s.to_string()).collect(),
         repo_digests: digests.iter().map(|s| s.to_string()).collect(),
         source_url: None,
+        config: None,
     }
 }
 
