@@ -326,6 +326,88 @@ fn build_world(parts: Parts) -> World {
         &[],
     );
 
+    // Config drift (issue 12): one service created exactly as compose says, and one for each
+    // field that differs. Values marked SECRET must never appear in any output.
+    let data = p.dir.join("cfgdata");
+    let other = p.dir.join("cfgother");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    let bind = |dir: &Path| format!("{}:/data:ro", dir.display());
+    let faithful = |port: &str, env: &str, mount: &str| -> Vec<String> {
+        vec![
+            "-p".into(),
+            port.into(),
+            "-e".into(),
+            env.into(),
+            "-e".into(),
+            "MODE=prod".into(),
+            "-v".into(),
+            mount.into(),
+            "--restart".into(),
+            "unless-stopped".into(),
+            "--label".into(),
+            "team=ops".into(),
+        ]
+    };
+    let ok_bind = bind(&data);
+    let cfg_containers: Vec<(&str, Vec<String>)> = vec![
+        (
+            "cfg-ok",
+            faithful("127.0.0.1:18080:80", "LOG_LEVEL=info", &ok_bind),
+        ),
+        (
+            "cfg-port",
+            faithful("127.0.0.1:18081:80", "LOG_LEVEL=info", &ok_bind),
+        ),
+        (
+            "cfg-env",
+            [
+                faithful(
+                    "127.0.0.1:18080:80",
+                    "LOG_LEVEL=SECRET-changed-value",
+                    &ok_bind,
+                ),
+                vec!["-e".into(), "EXTRA=SECRET-extra-value".into()],
+            ]
+            .concat(),
+        ),
+        (
+            "cfg-bind",
+            faithful("127.0.0.1:18080:80", "LOG_LEVEL=info", &bind(&other)),
+        ),
+        (
+            "cfg-restart",
+            faithful("127.0.0.1:18080:80", "LOG_LEVEL=info", &ok_bind)
+                .into_iter()
+                .filter(|a| a != "--restart" && a != "unless-stopped")
+                .collect(),
+        ),
+        (
+            "cfg-net",
+            faithful("127.0.0.1:18080:80", "LOG_LEVEL=info", &ok_bind),
+        ),
+        (
+            "cfg-hostonly",
+            [
+                faithful("127.0.0.1:18080:80", "LOG_LEVEL=info", &ok_bind),
+                vec!["-e".into(), "TOKEN=SECRET-host-only".into()],
+            ]
+            .concat(),
+        ),
+    ];
+    for (svc, extra) in &cfg_containers {
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        container(
+            p,
+            "e1",
+            &format!("home-platform-{svc}-1"),
+            svc,
+            &api306,
+            true,
+            &extra,
+        );
+    }
+
     // The tag moves after web-moved started: a new image under the same tag, pushed, so the
     // tag's digest is new while the container still runs the old image.
     let new_web_digest = {
@@ -513,7 +595,7 @@ fn build_world(parts: Parts) -> World {
     let mut compose = String::from("name: home-platform\nservices:\n");
     for s in &specs {
         let svc = s.name;
-        compose.push_str(&format!("  {svc}:\n    image: {}\n", s.image));
+        compose.push_str(&format!("  {svc}:\n    image: {}\n{AS_RUN}", s.image));
         let dir = root.join("modules").join(s.name);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
@@ -532,9 +614,47 @@ fn build_world(parts: Parts) -> World {
         )
         .unwrap();
     }
+    // The config services: what compose declares for each (cfg-ok is what runs).
+    for (svc, _) in &cfg_containers {
+        let port = if *svc == "cfg-port" { "18082" } else { "18080" };
+        let restart = if *svc == "cfg-restart" {
+            "always"
+        } else {
+            "unless-stopped"
+        };
+        let net = if *svc == "cfg-net" {
+            "    networks: [backend]\n".to_string()
+        } else {
+            "    network_mode: none\n".to_string()
+        };
+        let token = if *svc == "cfg-hostonly" {
+            "      TOKEN: ${HOST_ONLY_TOKEN}\n"
+        } else {
+            ""
+        };
+        compose.push_str(&format!(
+            "  {svc}:\n    image: {api306}\n    command: [\"sleep\", \"100000\"]\n{net}    ports:\n      - \"127.0.0.1:{port}:80\"\n    environment:\n      LOG_LEVEL: info\n      MODE: prod\n{token}    volumes:\n      - {}:/data:ro\n    restart: {restart}\n    labels:\n      team: ops\n",
+            data.display()
+        ));
+        for (suffix, host) in [("", "e1"), ("-cmd", "nofwd")] {
+            let name = format!("{svc}{suffix}");
+            let dir = root.join("modules").join(&name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join("module.yaml"),
+                format!(
+                    "apiVersion: platform/v2\nkind: Module\nmetadata:\n  name: {name}\n  description: e2e config\n  tier: app\n\
+                     spec:\n  runtime:\n    host: {host}\n    orchestrator: docker-compose\n    compose_file: compose/e2e/compose.yaml\n    \
+                     compose_service: {svc}\n    image_observed: {api306}\n    image_digest_pinned_in_compose: false\n  \
+                     artifact:\n    type: oci-image\n    reference: {api306}\n"
+                ),
+            )
+            .unwrap();
+        }
+    }
     // One compose service, desired by tag, checked through each path: `local1` (the socket),
     // `e1` (ssh, socket forwarded) and `nofwd` (ssh, forwarding refused: docker commands).
-    compose.push_str(&format!("  web-tag-moved:\n    image: {web}\n"));
+    compose.push_str(&format!("  web-tag-moved:\n    image: {web}\n{AS_RUN}"));
     for (name, host) in TAG_MOVED_PATHS {
         let dir = root.join("modules").join(name);
         std::fs::create_dir_all(&dir).unwrap();
@@ -574,6 +694,8 @@ fn build_world(parts: Parts) -> World {
     )
     .unwrap();
     std::fs::create_dir_all(root.join("compose/e2e")).unwrap();
+    // cfg-net's network, as the file declares it (compose would create it).
+    compose.push_str("networks:\n  backend: {}\n");
     std::fs::write(root.join("compose/e2e/compose.yaml"), compose).unwrap();
     World {
         _nofwd: nofwd,
@@ -583,6 +705,10 @@ fn build_world(parts: Parts) -> World {
         marker,
     }
 }
+
+/// How the harness runs every container (`container()`: `--network none`, `sleep 100000`),
+/// as compose says it: without it each service would be config drift (SPEC §9).
+const AS_RUN: &str = "    command: [\"sleep\", \"100000\"]\n    network_mode: none\n";
 
 /// The modules of the tag-moved scenario and their hosts: one per observation path.
 const TAG_MOVED_PATHS: [(&str, &str); 3] = [
@@ -784,6 +910,10 @@ fn main() {
         "registry_tag_moved_upstream_changes_no_status",
         "registry_down_changes_no_status_and_no_exit_code",
         "derive_from_live_pins_what_runs_and_refuses_the_rest",
+        "config_as_declared_is_in_sync_on_both_paths",
+        "config_each_field_drifts_with_its_code_on_both_paths",
+        "config_host_only_value_is_not_verified_not_drift",
+        "config_environment_values_never_shown",
     ];
     if !is_root {
         if std::env::var_os("PLATFORMCTL_E2E_REQUIRED").is_some() {
@@ -1054,11 +1184,20 @@ fn main() {
             format!("{doc:#}"),
         )?;
         check(doc["status"] == "drift", "drift")?;
-        let written: Value = serde_json::from_str(
+        let mut written: Value = serde_json::from_str(
             &std::fs::read_to_string(out.join("api-tag-drift.plan.json"))
                 .map_err(|e| e.to_string())?,
         )
         .map_err(|e| e.to_string())?;
+        // The saved plan is the document plus what apply needs (issue 13).
+        let binding = written
+            .as_object_mut()
+            .and_then(|o| o.remove("binding"))
+            .unwrap_or(Value::Null);
+        check(
+            binding["facts"]["module"] == "api-tag-drift" && binding["fingerprint"].is_string(),
+            format!("{binding:#}"),
+        )?;
         check(written == doc, "the --out file is the document")?;
         let (c, _, _) = platformctl(&w, &["plan", "api-tag-ok", "--json"]);
         check(c == 0, format!("in sync: {c}"))?;
@@ -1250,6 +1389,77 @@ fn main() {
     });
 
     trial!(names[21], |w, _d| { derive_from_live(&w) });
+    trial!(names[22], |_w, d| {
+        for m in ["cfg-ok", "cfg-ok-cmd"] {
+            expect(&d, m, "in-sync", &[], &[])?;
+            let warnings = codes(module(&d, m), "warnings");
+            check(
+                !warnings.contains(&"CONFIG_NOT_VERIFIED".to_string()),
+                format!("{m}: {warnings:?}"),
+            )?;
+        }
+        Ok(())
+    });
+    trial!(names[23], |_w, d| {
+        for suffix in ["", "-cmd"] {
+            for (svc, field, code) in [
+                ("cfg-port", "ports", "CONFIG_PORTS"),
+                ("cfg-bind", "mounts./data", "CONFIG_MOUNTS"),
+                ("cfg-restart", "restart", "CONFIG_RESTART"),
+                ("cfg-net", "networks", "CONFIG_NETWORKS"),
+            ] {
+                let name = format!("{svc}{suffix}");
+                expect(&d, &name, "drift", &[code], &[])?;
+                let m = module(&d, &name);
+                check(m["changes"][0]["field"] == field, format!("{m:#}"))?;
+            }
+            let name = format!("cfg-env{suffix}");
+            expect(&d, &name, "drift", &["CONFIG_ENV", "CONFIG_ENV"], &[])?;
+            let fields: Vec<String> = module(&d, &name)["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["field"].as_str().unwrap_or("").to_string())
+                .collect();
+            check(
+                fields == ["env.LOG_LEVEL", "env.EXTRA"],
+                format!("{name}: {fields:?}"),
+            )?;
+        }
+        Ok(())
+    });
+    trial!(names[24], |_w, d| {
+        for m in ["cfg-hostonly", "cfg-hostonly-cmd"] {
+            expect(&d, m, "in-sync", &[], &["CONFIG_NOT_VERIFIED"])?;
+            let text = module(&d, m)["warnings"].to_string();
+            check(text.contains("env.TOKEN"), text)?;
+        }
+        Ok(())
+    });
+    trial!(names[25], |w, d| {
+        // Not in the JSON, nor the human table, nor a plan, nor stderr.
+        let json = d.to_string();
+        let (_, _, table_err) = platformctl(
+            &w,
+            &["drift-check", "cfg-env", "cfg-env-cmd", "cfg-hostonly"],
+        );
+        let (_, plan, plan_err) = platformctl(&w, &["plan", "cfg-env", "--json"]);
+        let exe = env!("CARGO_BIN_EXE_platformctl");
+        let table = Command::new(exe)
+            .arg("--root")
+            .arg(&w.root)
+            .args(["drift-check", "cfg-env", "cfg-env-cmd", "cfg-hostonly"])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("platformctl");
+        let all = format!(
+            "{json}{table_err}{plan}{plan_err}{}{}",
+            String::from_utf8_lossy(&table.stdout),
+            String::from_utf8_lossy(&table.stderr)
+        );
+        check(all.contains("env.EXTRA"), "the variable is named")?;
+        check(!all.contains("SECRET"), format!("a value was shown: {all}"))
+    });
 
     let conclusion = libtest_mimic::run(&args, trials);
     drop(all);
@@ -1313,7 +1523,7 @@ fn derive_from_live(w: &World) -> Result<(), Failed> {
     let mut services = std::collections::BTreeSet::new();
     for (name, host, svc, image) in modules {
         if services.insert(svc) {
-            compose.push_str(&format!("  {svc}:\n    image: {image}\n"));
+            compose.push_str(&format!("  {svc}:\n    image: {image}\n{AS_RUN}"));
         }
         let dir = root.join("modules").join(name);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
