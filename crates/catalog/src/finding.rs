@@ -94,6 +94,9 @@ codes! {
     UnknownField = "UNKNOWN_FIELD", Warning, Content;
     /// A field that means nothing in this context (compose fields on an external module).
     IgnoredField = "IGNORED_FIELD", Warning, Content;
+    /// A `spec.drift.accept` entry whose `until` has passed: the difference counts as drift
+    /// again.
+    AcceptExpired = "ACCEPT_EXPIRED", Warning, Content;
     /// `metadata.name` differs from the module's folder name.
     NameMismatch = "NAME_MISMATCH", Error, Content;
     /// A name that will reach a shell or an API has characters outside the safe set.

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use platformctl_yaml::{Limits, Node};
 
 pub use platformctl_model::{
-    Artifact, DesiredState, Module, Orchestrator, Runtime, Source, Spanned, Tier, Update,
+    AcceptEntry, Artifact, DesiredState, Module, Orchestrator, Runtime, Source, Spanned, Tier,
+    Update,
 };
 
 use crate::finding::{Code, Finding};
@@ -128,6 +129,7 @@ pub fn check_manifest(
         }
         out.extend(schema_findings);
         out.extend(schema::check_conditionals(&tree, &file));
+        out.extend(schema::check_accept(&tree, &file, today()));
         let found = secrets(&tree, &file, out);
         scrub(&mut out[start..], &found);
         let m = extract(&tree, dir, &file);
@@ -287,6 +289,19 @@ fn spanned(node: &Node, path: &[&str]) -> Option<Spanned<String>> {
 }
 
 /// Builds the model from a tree, tolerating anything the schema check already reported.
+/// Today (UTC), for the dates of `spec.drift.accept`; `PLATFORMCTL_TODAY=YYYY-MM-DD` pins it
+/// (tests, and reproducing a report from another day).
+pub fn today() -> jiff::civil::Date {
+    std::env::var("PLATFORMCTL_TODAY")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| {
+            jiff::tz::TimeZone::UTC
+                .to_datetime(jiff::Timestamp::now())
+                .date()
+        })
+}
+
 fn extract(tree: &Node, dir: &str, file: &Path) -> Module {
     let name_node = s(tree, &["metadata", "name"]);
     let name = name_node.and_then(Node::as_str).unwrap_or(dir).to_string();
@@ -340,6 +355,24 @@ fn extract(tree: &Node, dir: &str, file: &Path) -> Module {
             policy: string(n, &["policy"]),
             reason: string(n, &["reason"]),
         });
+    let accept = s(tree, &["spec", "drift", "accept"])
+        .and_then(Node::as_seq)
+        .map(|items| {
+            items
+                .iter()
+                .filter(|n| n.as_map().is_some())
+                .map(|n| AcceptEntry {
+                    code: string(n, &["code"]).unwrap_or_default(),
+                    field: string(n, &["field"]),
+                    reason: string(n, &["reason"]).unwrap_or_default(),
+                    until: string(n, &["until"])
+                        .and_then(|u| platformctl_yaml::words::parse_date(&u)),
+                    observed: string(n, &["observed"]),
+                    pos: n.pos,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Module {
         name,
         file: file.to_path_buf(),
@@ -354,6 +387,7 @@ fn extract(tree: &Node, dir: &str, file: &Path) -> Module {
         source,
         artifact,
         update,
+        accept,
         name_pos,
     }
 }

@@ -41,6 +41,8 @@ pub enum Ty {
     Bool,
     /// A mapping with known fields.
     Obj(&'static [Field]),
+    /// A list of mappings with known fields.
+    List(&'static [Field]),
 }
 
 /// One field of a mapping.
@@ -218,6 +220,46 @@ const UPDATE: &[Field] = &[
     f("reason", Ty::Str(Str::Text), false, "Why this policy."),
 ];
 
+const ACCEPT: &[Field] = &[
+    f(
+        "code",
+        Ty::Str(Str::Text),
+        true,
+        "The change code acknowledged, e.g. CONFIG_ENV (docs/drift.md).",
+    ),
+    f(
+        "field",
+        Ty::Str(Str::Text),
+        false,
+        "The change's field, e.g. env.LOG_LEVEL; any field of that code when absent.",
+    ),
+    f(
+        "reason",
+        Ty::Str(Str::Text),
+        true,
+        "Why the difference is accepted.",
+    ),
+    f(
+        "until",
+        Ty::Str(Str::Date),
+        true,
+        "The last day it is accepted (YYYY-MM-DD, at most 180 days ahead).",
+    ),
+    f(
+        "observed",
+        Ty::Str(Str::Text),
+        false,
+        "sha256 digest of the accepted observed value (written by `platformctl ack`).",
+    ),
+];
+
+const DRIFT: &[Field] = &[f(
+    "accept",
+    Ty::List(ACCEPT),
+    false,
+    "Acknowledged differences (SPEC §9).",
+)];
+
 const SPEC: &[Field] = &[
     f(
         "runtime",
@@ -238,6 +280,12 @@ const SPEC: &[Field] = &[
         "What the platform intends to run.",
     ),
     f("update", Ty::Obj(UPDATE), false, "How updates are handled."),
+    f(
+        "drift",
+        Ty::Obj(DRIFT),
+        false,
+        "Drift settings: acknowledged differences.",
+    ),
 ];
 
 /// The top level of module.yaml v2.
@@ -262,6 +310,95 @@ pub const MODULE: &[Field] = &[
 pub fn check_module(root: &Node, file: &std::path::Path, strict: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     check_obj(root, MODULE, "", root.pos, file, strict, &mut out);
+    out
+}
+
+/// The change codes a `spec.drift.accept` entry may name (SPEC §6, §9).
+pub const CHANGE_CODES: &[&str] = &[
+    "CONTAINER_MISSING",
+    "CONTAINER_NOT_RUNNING",
+    "CONTAINER_RUNNING_UNEXPECTEDLY",
+    "CONTAINER_NAME_MISMATCH",
+    "COMPOSE_SERVICE_MISMATCH",
+    "IMAGE_REPOSITORY_MISMATCH",
+    "IMAGE_TAG_MISMATCH",
+    "IMAGE_DIGEST_MISMATCH",
+    "CONFIG_PORTS",
+    "CONFIG_ENV",
+    "CONFIG_MOUNTS",
+    "CONFIG_COMMAND",
+    "CONFIG_RESTART",
+    "CONFIG_LABELS",
+    "CONFIG_NETWORKS",
+];
+
+/// The most days ahead a `spec.drift.accept` entry may run.
+pub const ACCEPT_MAX_DAYS: i64 = 180;
+
+/// `spec.drift.accept` rules the field table cannot say: a known change code (with a
+/// did-you-mean), `until` at most [`ACCEPT_MAX_DAYS`] after `today`, and a warning once it has
+/// passed.
+pub fn check_accept(root: &Node, file: &std::path::Path, today: jiff::civil::Date) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(items) = root
+        .get("spec")
+        .and_then(|s| s.get("drift"))
+        .and_then(|d| d.get("accept"))
+        .and_then(Node::as_seq)
+    else {
+        return out;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("spec.drift.accept[{i}]");
+        if let Some(code) = item.get("code")
+            && let Some(text) = code.as_str()
+            && !CHANGE_CODES.contains(&text)
+        {
+            let mut f = Finding::new(
+                Code::InvalidValue,
+                file,
+                code.pos,
+                format!("`{at}.code`: `{text}` is not a change code"),
+            )
+            .width(code.width);
+            if let Some(s) = did_you_mean(text, CHANGE_CODES) {
+                f = f.hint(format!("did you mean `{s}`?"));
+            }
+            out.push(f);
+        }
+        let Some(until) = item.get("until") else {
+            continue;
+        };
+        let Some(date) = until.as_str().and_then(platformctl_yaml::words::parse_date) else {
+            continue; // the field table reports a date that does not parse
+        };
+        let days = (date - today).get_days() as i64;
+        if days > ACCEPT_MAX_DAYS {
+            out.push(
+                Finding::new(
+                    Code::InvalidValue,
+                    file,
+                    until.pos,
+                    format!(
+                        "`{at}.until` {date} is {days} days ahead; an acceptance runs at most {ACCEPT_MAX_DAYS} days"
+                    ),
+                )
+                .width(until.width)
+                .hint("accept for a shorter time, and renew it if the difference is still wanted"),
+            );
+        } else if days < 0 {
+            out.push(
+                Finding::new(
+                    Code::AcceptExpired,
+                    file,
+                    until.pos,
+                    format!("`{at}` expired on {date}: its difference counts as drift again"),
+                )
+                .width(until.width)
+                .hint("fix the difference, or acknowledge it again with `platformctl ack`"),
+            );
+        }
+    }
     out
 }
 
@@ -421,6 +558,23 @@ fn check_value(
     };
     match field.ty {
         Ty::Obj(fields) => check_obj(node, fields, &at(), key_pos, file, strict, out),
+        Ty::List(fields) => {
+            let Some(items) = node.as_seq() else {
+                out.push(wrong("a list"));
+                return;
+            };
+            for (i, item) in items.iter().enumerate() {
+                check_obj(
+                    item,
+                    fields,
+                    &format!("{}[{i}]", at()),
+                    item.pos,
+                    file,
+                    strict,
+                    out,
+                );
+            }
+        }
         Ty::Bool => {
             if node.as_bool().is_none() {
                 out.push(wrong("a boolean"));
@@ -582,6 +736,7 @@ fn obj_schema(fields: &[Field]) -> Json {
 fn field_schema(field: &Field) -> Json {
     let mut s = match field.ty {
         Ty::Obj(fields) => obj_schema(fields),
+        Ty::List(fields) => json!({"type": "array", "items": obj_schema(fields)}),
         Ty::Bool => json!({"type": "boolean"}),
         Ty::Str(shape) => match shape {
             Str::Text | Str::Image | Str::RelPath => json!({"type": "string", "minLength": 1}),

@@ -51,6 +51,9 @@ pub enum Command {
     /// Registry truth and newer releases on each module's tag track (exit 0 all current, 2
     /// updates available, 8 some registries did not answer, 1 usage or config error).
     Updates(UpdatesArgs),
+    /// Acknowledge a current difference of a module for a while (SPEC §9): writes a
+    /// `spec.drift.accept` entry into its module.yaml (exit 0 written, 2 error).
+    Ack(AckArgs),
     /// Apply a saved plan (`plan MODULE --out FILE`) to its host, gated: refused when stale,
     /// unapproved or not applicable (exit 0 applied and verified, 3 refused, 4 applied but not
     /// verified, 2 error).
@@ -101,6 +104,30 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE|DIR")]
     pub out: Option<PathBuf>,
     /// Seconds the host may take in all (connect, ask, close); default 30.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// The module.
+    pub module: String,
+    /// The change code to acknowledge (CONFIG_ENV, IMAGE_TAG_MISMATCH, …).
+    pub code: String,
+    /// The change's field (env.LOG_LEVEL, ports, …); needed when the module has several
+    /// changes of that code.
+    #[arg(long)]
+    pub field: Option<String>,
+    /// Why the difference is accepted (required).
+    #[arg(long)]
+    pub reason: String,
+    /// The last day it is accepted, YYYY-MM-DD (default: 30 days from today; at most 180).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// One JSON document on stdout (schema platformctl/ack/v1).
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds the host may take in all; default 30.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
 }

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Command::DriftCheck(args) => commands::drift::drift_check(&cli, args),
         Command::Updates(args) => commands::drift::updates(&cli, args),
         Command::Apply(args) => commands::apply::run(&cli, args),
+        Command::Ack(args) => commands::ack::run(&cli, args),
         Command::Schema(cmd) => commands::schema::run(cmd),
         Command::Workplan(cmd) => commands::workplan::run(&cli, cmd),
         Command::Hub(args) => commands::hub::run(&cli, args),

@@ -83,6 +83,10 @@ pub struct ConfigChange {
     pub desired: String,
     /// What the container has (for the environment, never a value).
     pub observed: String,
+    /// The digest of the observed value (for the environment, of the variable's value), which
+    /// `spec.drift.accept` entries written by `ack` carry. Never serialised.
+    #[serde(skip)]
+    pub observed_digest: String,
 }
 
 fn change(
@@ -91,11 +95,13 @@ fn change(
     d: impl Into<String>,
     o: impl Into<String>,
 ) -> ConfigChange {
+    let observed = o.into();
     ConfigChange {
         field: field.into(),
         code,
         desired: d.into(),
-        observed: o.into(),
+        observed_digest: platformctl_evidence::env_digest(&observed),
+        observed,
     }
 }
 
@@ -187,12 +193,15 @@ pub fn compare_config(
             Known::Unknown(why) => warnings.push(not_verified(&field, why)),
             Known::Value(d) => match obs.env.get(name) {
                 Some(o) if o == d => {}
-                Some(_) => changes.push(change(
-                    field,
-                    ConfigCode::ConfigEnv,
-                    "the value compose sets",
-                    "a different value",
-                )),
+                Some(o) => changes.push(ConfigChange {
+                    observed_digest: o.clone(),
+                    ..change(
+                        field,
+                        ConfigCode::ConfigEnv,
+                        "the value compose sets",
+                        "a different value",
+                    )
+                }),
                 None => changes.push(change(field, ConfigCode::ConfigEnv, "set", "(unset)")),
             },
         }
@@ -217,12 +226,15 @@ pub fn compare_config(
             warnings.push(not_verified(&format!("env.{name}"), why));
             continue;
         }
-        changes.push(change(
-            format!("env.{name}"),
-            ConfigCode::ConfigEnv,
-            "(not set by compose or the image)",
-            "set",
-        ));
+        changes.push(ConfigChange {
+            observed_digest: o.clone(),
+            ..change(
+                format!("env.{name}"),
+                ConfigCode::ConfigEnv,
+                "(not set by compose or the image)",
+                "set",
+            )
+        });
     }
     if extra_unverified {
         warnings.push(not_verified(

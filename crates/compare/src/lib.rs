@@ -95,6 +95,7 @@
 //! assert!(json.get("evidence").is_none());
 //! ```
 
+pub mod accept;
 pub mod config;
 use std::collections::HashMap;
 use std::fmt;
@@ -288,6 +289,10 @@ pub enum WarningCode {
     /// A configuration field cannot be verified here (a host-only value, an `env_file` not
     /// in the repo, a relative bind without the project directory): never drift.
     ConfigNotVerified,
+    /// A `spec.drift.accept` entry matched a change but its `until` has passed.
+    AcceptExpired,
+    /// An active `spec.drift.accept` entry matched no change.
+    AcceptUnused,
 }
 
 impl WarningCode {
@@ -306,6 +311,8 @@ impl WarningCode {
             WarningCode::RegistryUnauthorized => "REGISTRY_UNAUTHORIZED",
             WarningCode::RegistryNotFound => "REGISTRY_NOT_FOUND",
             WarningCode::ConfigNotVerified => "CONFIG_NOT_VERIFIED",
+            WarningCode::AcceptExpired => "ACCEPT_EXPIRED",
+            WarningCode::AcceptUnused => "ACCEPT_UNUSED",
         }
     }
 }
@@ -463,6 +470,9 @@ pub struct ModulePlan {
     /// What drifts in the container's configuration (SPEC §9), after `changes`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub config: Vec<config::ConfigChange>,
+    /// Changes acknowledged by `spec.drift.accept` (not drift while accepted).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<accept::Accepted>,
     /// What is not drift but should be known.
     pub warnings: Vec<Warning>,
     /// The container and image the verdict rests on.
@@ -481,6 +491,7 @@ impl ModulePlan {
             status,
             changes: Vec::new(),
             config: Vec::new(),
+            accepted: Vec::new(),
             warnings: Vec::new(),
             evidence: None,
             error: None,

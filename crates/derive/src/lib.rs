@@ -15,6 +15,7 @@
 //! Writing the files is the caller's (atomically, `platformctl-diagnostics::write_atomic`), so
 //! a dry run can never write.
 
+pub mod ack;
 pub mod live;
 mod map;
 

@@ -181,6 +181,9 @@ pub struct ModuleDoc {
     pub changes: Vec<ChangeDoc>,
     /// What is not drift but should be known.
     pub warnings: Vec<WarningDoc>,
+    /// Changes acknowledged by `spec.drift.accept` (SPEC §9); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<AcceptedDoc>,
     /// The container and image the verdict rests on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<EvidenceDoc>,
@@ -210,6 +213,26 @@ pub struct ChangeDoc {
     pub desired: String,
     /// What the host shows.
     pub observed: String,
+}
+
+/// A change acknowledged by `spec.drift.accept` (SPEC §9): not drift while accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AcceptedDoc {
+    /// The change's field.
+    pub field: String,
+    /// Its code.
+    pub code: String,
+    /// What the repo declares.
+    pub desired: String,
+    /// What the host shows.
+    pub observed: String,
+    /// Why it is accepted.
+    pub reason: String,
+    /// The last day it is accepted (YYYY-MM-DD).
+    pub until: String,
+    /// Days left (0 on the last day).
+    pub days_left: i64,
 }
 
 /// Something the operator should know that is not drift.
@@ -329,6 +352,19 @@ impl ModuleDoc {
                 .map(|w| WarningDoc {
                     code: w.code.as_str().to_string(),
                     message: w.message.clone(),
+                })
+                .collect(),
+            accepted: plan
+                .accepted
+                .iter()
+                .map(|a| AcceptedDoc {
+                    field: a.field.clone(),
+                    code: a.code.clone(),
+                    desired: a.desired.clone(),
+                    observed: a.observed.clone(),
+                    reason: a.reason.clone(),
+                    until: a.until.clone(),
+                    days_left: a.days_left,
                 })
                 .collect(),
             evidence: plan.evidence.as_ref().map(|e| EvidenceDoc {

@@ -304,6 +304,7 @@ pub fn join(
         .filter_map(|r| Some((r.host.as_str(), ServiceIndex::new(r.outcome.as_ref().ok()?))))
         .collect();
     let mut plans = Vec::with_capacity(modules.len());
+    let today = platformctl_catalog::module::today();
     for m in modules {
         let host = m.runtime.host.as_ref().map(|h| h.value.as_str());
         if catalog.module_has_errors(&m.name) {
@@ -344,6 +345,7 @@ pub fn join(
                     let index = &indexes[report.host.as_str()];
                     let mut plan = plan_module_indexed(m, evidence, index, project);
                     add_config_drift(catalog, m, evidence, &mut plan);
+                    plan.apply_accepts(&m.accept, today);
                     plans.push(plan);
                 }
                 Err(e) if e.kind == ObserveErrorKind::Invalid => {
@@ -567,3 +569,69 @@ pub fn plan(catalog: &Catalog, name: &str, opts: &FleetOptions) -> Result<PlanRu
 
 #[cfg(test)]
 mod tests;
+
+/// The current change of a planned module that `ack MODULE CODE [--field F]` acknowledges:
+/// its field and the digest of its observed value. An error says why none can be chosen (no
+/// such change, several without `--field`, the module not judged).
+pub fn ack_target(
+    run: &PlanRun,
+    code: &str,
+    field: Option<&str>,
+) -> Result<(String, String), String> {
+    let plan = &run.plan;
+    if !matches!(plan.status, Status::InSync | Status::Drift) {
+        return Err(format!(
+            "{} is `{}`: {}",
+            plan.module,
+            plan.status.as_str(),
+            plan.error.as_deref().unwrap_or("nothing was judged")
+        ));
+    }
+    let current: Vec<(String, String, String)> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.code.as_str().to_string(),
+                c.field.as_str().to_string(),
+                platformctl_evidence::env_digest(&c.observed),
+            )
+        })
+        .chain(plan.config.iter().map(|c| {
+            (
+                c.code.as_str().to_string(),
+                c.field.clone(),
+                c.observed_digest.clone(),
+            )
+        }))
+        .collect();
+    let found: Vec<&(String, String, String)> = current
+        .iter()
+        .filter(|(c, f, _)| c == code && field.is_none_or(|want| want == f))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((one.1.clone(), one.2.clone())),
+        [] => {
+            let now: Vec<String> = current.iter().map(|(c, f, _)| format!("{c} {f}")).collect();
+            Err(format!(
+                "{} has no current change {code}{}; its changes now: {}",
+                plan.module,
+                field.map_or(String::new(), |f| format!(" on {f}")),
+                if now.is_empty() {
+                    "none (in sync)".to_string()
+                } else {
+                    now.join(", ")
+                }
+            ))
+        }
+        many => Err(format!(
+            "{} has {} changes {code}: name one with --field ({})",
+            plan.module,
+            many.len(),
+            many.iter()
+                .map(|m| m.1.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}

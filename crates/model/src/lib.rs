@@ -160,6 +160,25 @@ pub struct Update {
     pub reason: Option<String>,
 }
 
+/// One `spec.drift.accept` entry: a known difference, acknowledged until a date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptEntry {
+    /// The change code (`CONFIG_ENV`, `IMAGE_TAG_MISMATCH`, …).
+    pub code: String,
+    /// The change's field (`env.LOG_LEVEL`); any field of that code when absent.
+    pub field: Option<String>,
+    /// Why it is accepted.
+    pub reason: String,
+    /// The last day it is accepted (`None` when the date does not parse; validate says so).
+    pub until: Option<jiff::civil::Date>,
+    /// The digest of the observed value it accepted (written by `ack`).
+    pub observed: Option<String>,
+    /// Where the entry is written.
+    #[serde(skip)]
+    pub pos: Pos,
+}
+
 /// One module of the catalog.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -187,6 +206,9 @@ pub struct Module {
     pub artifact: Option<Artifact>,
     /// `spec.update`.
     pub update: Option<Update>,
+    /// `spec.drift.accept`: acknowledged differences (SPEC §9).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<AcceptEntry>,
     /// Where `metadata.name` is written.
     #[serde(skip)]
     pub name_pos: Pos,

@@ -336,6 +336,69 @@ impl Editor {
         Ok((offset, text))
     }
 
+    /// Appends `item` to the block list at `path` (a list that already has items), at its
+    /// items' indentation, after its last item. Verified like every edit: the list gained
+    /// exactly that item and nothing else changed.
+    pub fn append(&mut self, path: &[&str], item: &Value) -> Result<(), EditError> {
+        let dotted = dotted(path, None);
+        let outline = Outline::read(&self.body)?;
+        let lines = Lines::new(&self.body);
+        let Some((last, parent_path)) = path.split_last() else {
+            return Err(no_path(path));
+        };
+        let parent = guard_path(&outline.root, parent_path, &dotted)?;
+        let Some((_, node)) = parent.entry(last) else {
+            return Err(no_path(path));
+        };
+        if node.anchored || node.alias {
+            return Err(EditError::Anchored {
+                path: dotted,
+                line: node.line,
+            });
+        }
+        if !matches!(node.kind, Kind::Seq) {
+            return Err(unsupported(&dotted, node.line, "not a list"));
+        }
+        if node.flow {
+            return Err(unsupported(&dotted, node.line, "a flow list (`[…]`)"));
+        }
+        if lines.indent(node.line) != node.col
+            || !lines.get(node.line).trim_start().starts_with('-')
+        {
+            return Err(unsupported(
+                &dotted,
+                node.line,
+                "a list that starts mid-line",
+            ));
+        }
+        let rendered = render::list_item(item, node.col, 2);
+        let mut t = String::new();
+        let at = match lines.after(node.last_line) {
+            Some(o) => {
+                for line in &rendered {
+                    t.push_str(line);
+                    t.push_str(self.eol);
+                }
+                o
+            }
+            None => {
+                for line in &rendered {
+                    t.push_str(self.eol);
+                    t.push_str(line);
+                }
+                self.body.len()
+            }
+        };
+        let mut new = String::with_capacity(self.body.len() + t.len());
+        new.push_str(&self.body[..at]);
+        new.push_str(&t);
+        new.push_str(&self.body[at..]);
+        self.tree = verify::appended(&self.tree, &new, path, item)
+            .map_err(|why| EditError::Unverified { path: dotted, why })?;
+        self.body = new;
+        Ok(())
+    }
+
     /// Replaces the single-line scalar at `path` with `value`, keeping what follows it on its
     /// line (a comment). Plain stays plain when the new value reads back the same, otherwise
     /// it is double-quoted.
@@ -562,5 +625,45 @@ impl fmt::Display for Value {
             writeln!(f, "{line}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod append_tests {
+    use super::*;
+
+    fn entry(code: &str) -> Value {
+        Value::map([
+            ("code", Value::str(code)),
+            ("reason", Value::str("debug: on")),
+        ])
+    }
+
+    #[test]
+    fn appends_after_the_last_item_keeping_every_byte() {
+        for eol in ["\n", "\r\n"] {
+            let src = "spec:\n  drift:\n    accept:\n      - code: A   # first\n        reason: r\n  # tail comment\nother: 1\n"
+                .replace('\n', eol);
+            let mut ed = Editor::new(&src).unwrap();
+            ed.append(&["spec", "drift", "accept"], &entry("B"))
+                .unwrap();
+            let want = "spec:\n  drift:\n    accept:\n      - code: A   # first\n        reason: r\n      - code: B\n        reason: \"debug: on\"\n  # tail comment\nother: 1\n"
+                .replace('\n', eol);
+            assert_eq!(ed.text(), want);
+        }
+    }
+
+    #[test]
+    fn refuses_flow_lists_and_anchors() {
+        let mut ed = Editor::new("spec:\n  drift:\n    accept: [{code: A}]\n").unwrap();
+        assert!(
+            ed.append(&["spec", "drift", "accept"], &entry("B"))
+                .is_err()
+        );
+        let mut ed = Editor::new("spec:\n  drift:\n    accept: &a\n      - code: A\n").unwrap();
+        assert!(
+            ed.append(&["spec", "drift", "accept"], &entry("B"))
+                .is_err()
+        );
     }
 }

@@ -83,7 +83,7 @@ pub(crate) fn entry(key: &str, value: &Value, indent: u32, step: u32) -> Vec<Str
     }
 }
 
-fn list_item(item: &Value, indent: u32, step: u32) -> Vec<String> {
+pub(crate) fn list_item(item: &Value, indent: u32, step: u32) -> Vec<String> {
     let pad = " ".repeat(indent as usize);
     match item {
         Value::Str(s) => vec![format!("{pad}- {}", scalar(s))],

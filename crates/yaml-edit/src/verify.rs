@@ -53,6 +53,25 @@ pub(crate) fn inserted(
     Ok(b)
 }
 
+/// `new` is the document `a` was parsed from with `item` appended to the list at `path`, and
+/// nothing else. Returns `new` parsed.
+pub(crate) fn appended(a: &Node, new: &str, path: &[&str], item: &Value) -> Result<Node, String> {
+    let b = parse(new).map_err(|e| format!("the result does not parse: {e}"))?;
+    walk(a, &b, path, &mut |a, b| {
+        let (YValue::Seq(x), YValue::Seq(y)) = (&a.value, &b.value) else {
+            return Err("the target is no longer a list".into());
+        };
+        if y.len() != x.len() + 1 || !x.iter().zip(y).all(|(p, q)| same(p, q)) {
+            return Err("the list's other items changed".into());
+        }
+        match y.last() {
+            Some(last) if matches_value(last, item) => Ok(()),
+            _ => Err("the new item does not read back as written".into()),
+        }
+    })?;
+    Ok(b)
+}
+
 /// `new` is `old` with the scalar at `path` replaced by `value`, and nothing else.
 pub(crate) fn replaced(a: &Node, new: &str, path: &[&str], value: &str) -> Result<Node, String> {
     let b = parse(new).map_err(|e| format!("the result does not parse: {e}"))?;

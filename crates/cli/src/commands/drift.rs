@@ -260,6 +260,34 @@ fn status_cell(s: Status, st: &Style) -> String {
     }
 }
 
+/// A module's config changes for the table: each with its values when `detail` (one module,
+/// as `plan` shows it), else their fields by code (`CONFIG_ENV env.A, env.B`).
+fn config_summary(p: &ModulePlan, detail: bool) -> Vec<String> {
+    if detail {
+        return p
+            .config
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}: {} → {}",
+                    c.code.as_str(),
+                    c.field,
+                    c.desired,
+                    c.observed
+                )
+            })
+            .collect();
+    }
+    let mut by_code: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for c in &p.config {
+        by_code.entry(c.code.as_str()).or_default().push(&c.field);
+    }
+    by_code
+        .into_iter()
+        .map(|(code, fields)| format!("{code} {}", fields.join(", ")))
+        .collect()
+}
+
 /// The human table: grouped by host, one line per module.
 fn render_fleet(
     plans: &[ModulePlan],
@@ -269,6 +297,8 @@ fn render_fleet(
     st: &Style,
 ) -> String {
     let mut out = String::new();
+    // One module (a plan): every config change with its values.
+    let detail = plans.len() == 1;
     let mut groups: BTreeMap<String, Vec<&ModulePlan>> = BTreeMap::new();
     for p in plans {
         let key = match p.status {
@@ -334,15 +364,7 @@ fn render_fleet(
                     p.changes
                         .iter()
                         .map(|c| format!("{}: {} → {}", c.code.as_str(), c.desired, c.observed))
-                        .chain(p.config.iter().map(|c| {
-                            format!(
-                                "{} {}: {} → {}",
-                                c.code.as_str(),
-                                c.field,
-                                c.desired,
-                                c.observed
-                            )
-                        }))
+                        .chain(config_summary(p, detail))
                         .collect::<Vec<_>>()
                         .join("; ")
                 } else if let Some(e) = &p.error {
@@ -354,6 +376,18 @@ fn render_fleet(
                 } else {
                     "-".to_string()
                 };
+                let mut what = what;
+                for a in &p.accepted {
+                    let item = format!(
+                        "accepted {} {} ({}, {} days left)",
+                        a.code, a.field, a.reason, a.days_left
+                    );
+                    what = if what == "-" {
+                        item
+                    } else {
+                        format!("{what}; {item}")
+                    };
+                }
                 let notes = p.warnings.iter().map(|w| w.code.as_str()).collect();
                 let evidence = p.evidence.as_ref().map_or(String::new(), |e| {
                     format!(

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod ack;
 pub mod apply;
 pub mod coverage;
 pub mod drift;
