@@ -48,7 +48,10 @@ def main():
         for i in range(1, count + 1):
             svc = f"{prefix}-{i:0{width}d}"
             ref = f"{imgs[i % 3]}@{digs[i % 3]}"
-            lines += [f"  {svc}:", f"    image: {ref}"]
+            # As bench/drift.sh runs them (`--network none`, `sleep 100000`): in sync, config
+            # included (SPEC §9).
+            lines += [f"  {svc}:", f"    image: {ref}", '    command: ["sleep", "100000"]',
+                      "    network_mode: none"]
             mod = f"{name}-{svc}"
             os.makedirs(f"{out}/modules/{mod}", exist_ok=True)
             with open(f"{out}/modules/{mod}/module.yaml", "w") as f:

@@ -191,7 +191,8 @@ lines = ["name: home-platform", "services:"]
 for row in open(listing):
     n, ref = row.split()
     svc, mod = f"svc-{n}", f"h1-svc-{n}"
-    lines += [f"  {svc}:", f"    image: {ref}"]
+    lines += [f"  {svc}:", f"    image: {ref}", '    command: ["sleep", "100000"]',
+              "    network_mode: none"]
     os.makedirs(f"{out}/modules/{mod}", exist_ok=True)
     with open(f"{out}/modules/{mod}/module.yaml", "w") as f:
         f.write("\n".join([

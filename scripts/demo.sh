@@ -148,6 +148,10 @@ print(m["runtime"]["host"], d["compose"]["image"]["value"], d["expectedContainer
   printf '  %-16s %-8s %s\n' "$m" "$host" "$image" >&2
 done
 
+printf '%s\n' \
+  "  (the stand-ins are busybox running sleep: they do not carry compose's ports, environment," \
+  "   mounts, command or restart policy, so each module also shows its config drift, truthfully;" \
+  "   the deliberate drifts are honcho-api's tag and grafana's stopped container)" >&2
 say "platformctl drift-check ${slice[*]}"
 set +e
 "$bin" --root "$platform" drift-check "${slice[@]}"

@@ -79,9 +79,10 @@ impl Record {
     }
 }
 
-/// `state/audit.jsonl` of a platform repo.
+/// `state/audit.jsonl` of a platform repo, and the State Hub's history when one is configured.
 pub struct AuditLog {
     path: PathBuf,
+    hub: Option<platformctl_hub::HubUrl>,
 }
 
 impl AuditLog {
@@ -89,7 +90,14 @@ impl AuditLog {
     pub fn new(root: &Path) -> AuditLog {
         AuditLog {
             path: root.join("state").join("audit.jsonl"),
+            hub: None,
         }
+    }
+
+    /// Also records each finished attempt in the hub at `hub`.
+    pub fn with_hub(mut self, hub: Option<platformctl_hub::HubUrl>) -> AuditLog {
+        self.hub = hub;
+        self
     }
 
     /// Where it is.
@@ -119,12 +127,30 @@ impl AuditLog {
         self.append(&r)
     }
 
-    /// The attempt's last line.
+    /// The attempt's last line; then the hub's history, when a hub is configured (a hub that
+    /// cannot be written is an error after the file has the line).
     pub fn finished(&self, r: &Record) -> std::io::Result<()> {
         let mut r = r.clone();
         r.phase = "finished".into();
         r.at = jiff::Timestamp::now().to_string();
-        self.append(&r)
+        self.append(&r)?;
+        if let Some(url) = &self.hub {
+            let row = platformctl_hub::ApplyRow {
+                seq: 0,
+                at: r.at.clone(),
+                actor: r.who.clone(),
+                module: r.module.clone(),
+                host: r.host.clone(),
+                result: r.result.clone(),
+                record: serde_json::to_string(&r).map_err(std::io::Error::other)?,
+            };
+            platformctl_hub::open(url)
+                .and_then(|mut h| h.append_apply(&row))
+                .map_err(|e| {
+                    std::io::Error::other(format!("the State Hub ({}): {e}", url.redacted()))
+                })?;
+        }
+        Ok(())
     }
 
     /// All lines (unreadable lines are skipped).

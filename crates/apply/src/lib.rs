@@ -59,6 +59,8 @@ pub struct Options {
     pub fleet: FleetOptions,
     /// Who applies (for the audit log).
     pub who: String,
+    /// The State Hub whose history also records each attempt, when one is configured.
+    pub hub: Option<platformctl_hub::HubUrl>,
 }
 
 /// The `apply --json` document.
@@ -278,7 +280,7 @@ fn run(
     progress: &mut dyn FnMut(&str),
 ) -> ApplyDoc {
     let host = b.facts.host.clone();
-    let log = audit::AuditLog::new(&catalog.root);
+    let log = audit::AuditLog::new(&catalog.root).with_hub(opts.hub.clone());
     let mut record = audit::Record::new(&opts.who, sha, b);
     // The lock first: nothing below may interleave with another apply on this host.
     let _lock = match lock::HostLock::take(&catalog.root, &host, opts.wait, progress) {

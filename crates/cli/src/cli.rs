@@ -143,6 +143,15 @@ pub struct ApplyArgs {
     /// Wait for another apply on the same host instead of failing.
     #[arg(long)]
     pub wait: bool,
+    /// The State Hub whose history also records the attempt: sqlite:PATH or postgres://…
+    /// (default: <platform root>/state/hub.sqlite3 when it exists).
+    #[arg(
+        long,
+        env = "PLATFORMCTL_HUB",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub hub: Option<String>,
     /// One JSON document on stdout (schema platformctl/apply/v1).
     #[arg(long)]
     pub json: bool,

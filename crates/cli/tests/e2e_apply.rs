@@ -274,6 +274,10 @@ fn gated_apply_on_a_real_host() {
     )
     .unwrap();
 
+    // A State Hub at its default place: apply records every attempt in its history too.
+    let hub_url = platformctl_hub::HubUrl::default_for_root(&root);
+    drop(platformctl_hub::open(&hub_url).expect("the hub opens"));
+
     // What runs: api and slowsvc on the old tag, other as declared (compose v1, as on a host).
     let old_file = p.dir.join("old.yaml");
     std::fs::write(&old_file, compose_text(&old, &new, &old)).unwrap();
@@ -445,6 +449,21 @@ fn gated_apply_on_a_real_host() {
     assert!(
         last["who"].as_str().unwrap().starts_with("root@"),
         "{last:#}"
+    );
+    let applies = platformctl_hub::open(&hub_url).unwrap().applies().unwrap();
+    assert_eq!(
+        applies.len(),
+        lines.iter().filter(|l| l["phase"] == "finished").count()
+    );
+    let hub_last = applies.last().unwrap();
+    assert_eq!(
+        (hub_last.module.as_str(), hub_last.result.as_str()),
+        ("api", "applied")
+    );
+    assert!(
+        hub_last
+            .record
+            .contains(last["planSha256"].as_str().unwrap())
     );
 
     // A hostile service name: the module does not validate, the plan cannot be applied, and

@@ -1108,11 +1108,40 @@ fn sqlite_hub_is_wal_and_migrated_once() -> Result<(), Failed> {
     // Opening again applies no migration twice.
     assert_eq!(code(&w.run(&["hub", "check", "home-platform"])), 0);
     let m = w.store().migrations().unwrap();
-    assert_eq!(m.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1]);
+    assert_eq!(m.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2]);
     Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/// Apply attempts (issue 13) are history too: appended, read back in order, and the store
+/// refuses to change them.
+fn apply_history_is_append_only(backend: Backend) -> Result<(), Failed> {
+    let w = World::new(backend)?;
+    let mut hub = w.store();
+    let row = |n: i64, result: &str| platformctl_hub::ApplyRow {
+        seq: n,
+        at: format!("2026-06-10T09:00:0{n}.000Z"),
+        actor: "ops@box".into(),
+        module: "api".into(),
+        host: "e1".into(),
+        result: result.into(),
+        record: format!(r#"{{"schema":"platformctl/audit/v1","n":{n}}}"#),
+    };
+    hub.append_apply(&row(0, "refused"))
+        .map_err(|e| e.to_string())?;
+    hub.append_apply(&row(0, "applied"))
+        .map_err(|e| e.to_string())?;
+    let got = hub.applies().map_err(|e| e.to_string())?;
+    let results: Vec<&str> = got.iter().map(|r| r.result.as_str()).collect();
+    if results != ["refused", "applied"]
+        || got[0].seq >= got[1].seq
+        || got[1].record != row(0, "applied").record
+    {
+        return Err(format!("{got:?}").into());
+    }
+    Ok(())
+}
 
 type Scenario = fn(Backend) -> Result<(), Failed>;
 
@@ -1139,6 +1168,7 @@ fn main() {
             needs_human_is_owned_by_the_hub,
         ),
         ("checkpoint_markdown", checkpoint_markdown),
+        ("apply_history_is_append_only", apply_history_is_append_only),
     ];
     let pg_missing = pg_bindir().is_none();
     let pg_required = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")

@@ -58,7 +58,7 @@ pub use reconcile::{
     Action, EntityChange, FieldChange, IdWrite, Options, Orphan, Reconciliation, new_id, reconcile,
 };
 pub use scan::{Repo, Scan, ScannedFile, scan};
-pub use store::{HistoryQuery, Store, open};
+pub use store::{ApplyRow, HistoryQuery, Store, open};
 pub use sync::{FileWrite, SyncOptions, SyncReport, sync};
 pub use url::{HubUrl, PostgresUrl};
 

@@ -3,8 +3,8 @@
 //! crates/cli/tests/workplan_hub.rs.)
 
 use platformctl_hub::{
-    Entity, HistoryQuery, HistoryRow, HubError, HubUrl, Repo, SyncOptions, WorkstreamRow, Writes,
-    check, open, sync,
+    ApplyRow, Entity, HistoryQuery, HistoryRow, HubError, HubUrl, Repo, SyncOptions, WorkstreamRow,
+    Writes, check, open, sync,
 };
 
 fn row(id: &str) -> WorkstreamRow {
@@ -62,12 +62,30 @@ fn a_failed_body_writes_nothing_and_history_is_append_only() {
 
     // Reopening migrates nothing twice.
     let mut hub = open(&url).unwrap();
-    assert_eq!(hub.migrations().unwrap().len(), 1);
+    assert_eq!(hub.migrations().unwrap().len(), 2);
+    // Apply attempts (SPEC §10) are history too.
+    let apply = ApplyRow {
+        seq: 0,
+        at: "2026-06-10T09:00:00.000Z".into(),
+        actor: "ops@box".into(),
+        module: "api".into(),
+        host: "e1".into(),
+        result: "applied".into(),
+        record: r#"{"schema":"platformctl/audit/v1"}"#.into(),
+    };
+    hub.append_apply(&apply).unwrap();
+    let rows = hub.applies().unwrap();
+    assert_eq!(rows, vec![ApplyRow { seq: 1, ..apply }]);
     drop(hub);
 
     // The history refuses UPDATE and DELETE.
     let conn = rusqlite::Connection::open(&path).unwrap();
-    for sql in ["UPDATE history SET actor = 'x'", "DELETE FROM history"] {
+    for sql in [
+        "UPDATE history SET actor = 'x'",
+        "DELETE FROM history",
+        "UPDATE applies SET actor = 'x'",
+        "DELETE FROM applies",
+    ] {
         let e = conn.execute(sql, []).unwrap_err();
         assert!(e.to_string().contains("append-only"), "{sql}: {e}");
     }

@@ -46,11 +46,28 @@ pub fn run(cli: &Cli, args: &ApplyArgs) -> u8 {
         Ok(c) => c,
         Err(f) => return output::fatal(APPLY_SCHEMA, args.json, &f, exit::ERROR),
     };
+    let hub = match &args.hub {
+        Some(u) => match platformctl_hub::HubUrl::parse(u) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                eprintln!("platformctl apply: --hub: {e}");
+                return exit::ERROR;
+            }
+        },
+        None => {
+            let default = platformctl_hub::HubUrl::default_for_root(&catalog.root);
+            match &default {
+                platformctl_hub::HubUrl::Sqlite(p) if p.exists() => Some(default),
+                _ => None,
+            }
+        }
+    };
     let opts = Options {
         approved: args.approve,
         wait: args.wait,
         fleet: fleet_options(args.timeout, None),
         who: who(),
+        hub,
     };
     // A yes typed on a terminal; without one (a script, CI, an agent) nothing is approved.
     let mut confirm = |b: &platformctl_drift::binding::SavedBinding| {

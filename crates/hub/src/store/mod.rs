@@ -29,7 +29,27 @@ pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
 
 /// The migrations, in order: (version, name). Each backend has the SQL of each.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, "workstreams, tasks, history")];
+pub const MIGRATIONS: &[(i64, &str)] = &[(1, "workstreams, tasks, history"), (2, "applies")];
+
+/// One `apply` attempt in the hub's history (SPEC §10): the audit line, as JSON, with the
+/// columns a query needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplyRow {
+    /// Order of insertion (assigned by the store).
+    pub seq: i64,
+    /// When.
+    pub at: String,
+    /// Who applied.
+    pub actor: String,
+    /// The module.
+    pub module: String,
+    /// Its host.
+    pub host: String,
+    /// The result (`applied`, `refused`, …).
+    pub result: String,
+    /// The audit record (`platformctl/audit/v1`), never holding an environment value.
+    pub record: String,
+}
 
 /// What to read from the history.
 #[derive(Clone, Debug, Default)]
@@ -65,6 +85,12 @@ pub trait Store {
 
     /// Applied migrations: (version, name, applied_at).
     fn migrations(&mut self) -> Result<Vec<(i64, String, String)>, HubError>;
+
+    /// Appends an apply attempt to the hub's history (append-only).
+    fn append_apply(&mut self, row: &ApplyRow) -> Result<(), HubError>;
+
+    /// The apply history, oldest first.
+    fn applies(&mut self) -> Result<Vec<ApplyRow>, HubError>;
 }
 
 /// Opens (creating on first use and migrating) the hub at `url`.

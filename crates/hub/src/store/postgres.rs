@@ -77,9 +77,27 @@ CREATE TRIGGER history_no_truncate BEFORE TRUNCATE ON history
     FOR EACH STATEMENT EXECUTE FUNCTION history_append_only();
 ";
 
+const V2: &str = "
+CREATE TABLE applies (
+    seq     bigserial PRIMARY KEY,
+    at      timestamptz NOT NULL,
+    actor   text NOT NULL,
+    module  text NOT NULL,
+    host    text NOT NULL,
+    result  text NOT NULL,
+    record  text NOT NULL
+);
+CREATE INDEX applies_module ON applies (module);
+CREATE TRIGGER applies_no_update BEFORE UPDATE OR DELETE ON applies
+    FOR EACH ROW EXECUTE FUNCTION history_append_only();
+CREATE TRIGGER applies_no_truncate BEFORE TRUNCATE ON applies
+    FOR EACH STATEMENT EXECUTE FUNCTION history_append_only();
+";
+
 fn migration_sql(version: i64) -> &'static str {
     match version {
         1 => V1,
+        2 => V2,
         _ => unreachable!("every migration has its SQL"),
     }
 }
@@ -515,6 +533,50 @@ impl Store for PostgresStore {
         Ok(rows
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn append_apply(&mut self, row: &super::ApplyRow) -> Result<(), HubError> {
+        self.client
+            .execute(
+                "INSERT INTO applies (at, actor, module, host, result, record)
+                 VALUES ($1::text::timestamptz, $2, $3, $4, $5, $6)",
+                &[
+                    &row.at,
+                    &row.actor,
+                    &row.module,
+                    &row.host,
+                    &row.result,
+                    &row.record,
+                ],
+            )
+            .map_err(|e| self.err(&e))?;
+        Ok(())
+    }
+
+    fn applies(&mut self) -> Result<Vec<super::ApplyRow>, HubError> {
+        let rows = self
+            .client
+            .query(
+                concat!(
+                    "SELECT seq, ",
+                    ts!("at"),
+                    ", actor, module, host, result, record FROM applies ORDER BY seq"
+                ),
+                &[],
+            )
+            .map_err(|e| self.err(&e))?;
+        Ok(rows
+            .iter()
+            .map(|r| super::ApplyRow {
+                seq: r.get(0),
+                at: r.get(1),
+                actor: r.get(2),
+                module: r.get(3),
+                host: r.get(4),
+                result: r.get(5),
+                record: r.get(6),
+            })
             .collect())
     }
 }

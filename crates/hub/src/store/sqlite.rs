@@ -70,9 +70,27 @@ CREATE TRIGGER history_no_delete BEFORE DELETE ON history
     BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
 ";
 
+const V2: &str = "
+CREATE TABLE applies (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    module  TEXT NOT NULL,
+    host    TEXT NOT NULL,
+    result  TEXT NOT NULL,
+    record  TEXT NOT NULL
+) STRICT;
+CREATE INDEX applies_module ON applies (module);
+CREATE TRIGGER applies_no_update BEFORE UPDATE ON applies
+    BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TRIGGER applies_no_delete BEFORE DELETE ON applies
+    BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+";
+
 fn migration_sql(version: i64) -> &'static str {
     match version {
         1 => V1,
+        2 => V2,
         _ => unreachable!("every migration has its SQL"),
     }
 }
@@ -406,5 +424,41 @@ impl Store for SqliteStore {
             .map_err(db)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(db)
+    }
+
+    fn append_apply(&mut self, row: &super::ApplyRow) -> Result<(), HubError> {
+        self.conn
+            .execute(
+                "INSERT INTO applies (at, actor, module, host, result, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    row.at, row.actor, row.module, row.host, row.result, row.record
+                ],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn applies(&mut self) -> Result<Vec<super::ApplyRow>, HubError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT seq, at, actor, module, host, result, record FROM applies ORDER BY seq",
+            )
+            .map_err(db)?;
+        st.query_map([], |r| {
+            Ok(super::ApplyRow {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                module: r.get(3)?,
+                host: r.get(4)?,
+                result: r.get(5)?,
+                record: r.get(6)?,
+            })
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)
     }
 }
