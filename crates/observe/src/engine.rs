@@ -164,10 +164,13 @@ pub(crate) async fn observe(
     Ok(evidence)
 }
 
-/// Containers inspected per kept-alive connection before another is opened.
-const INSPECTS_PER_CONNECTION: usize = 16;
-/// The most connections one host's observation opens.
-const MAX_CONNECTIONS: usize = 8;
+/// Containers inspected per kept-alive connection before another is opened: over a link with
+/// a real round trip the inspects cost about (containers / connections) round trips, and a
+/// connection (a channel of the host's one ssh connection) costs one, opened concurrently.
+const INSPECTS_PER_CONNECTION: usize = 6;
+/// The most connections one host's observation opens (sshd's default MaxSessions is 10 per
+/// connection for sessions; forwarded channels are not sessions).
+const MAX_CONNECTIONS: usize = 32;
 
 /// GETs `endpoint(id)` for each of `ids`, shared round-robin over `conns` (each connection
 /// asks its share in turn), answers in the order of `ids`.
