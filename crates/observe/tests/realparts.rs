@@ -44,7 +44,7 @@ const TESTS: &[(&str, TestFn)] = &[
     ),
     ("ssh_forward_e1_and_e2_match_the_local_view", ssh_forward),
     (
-        "one_ping_and_two_engine_api_requests_on_two_connections",
+        "one_ping_two_lists_and_the_inspects_on_two_connections",
         counted_requests,
     ),
     (
@@ -1094,9 +1094,10 @@ impl Drop for CountingProxy {
     }
 }
 
-/// The acceptance figure on a real engine, counted at the socket: per host one `GET /_ping`
-/// and exactly two Engine API requests, at the version the engine named, over two connections
-/// (over the forward: two ssh channels).
+/// The acceptance figure on a real engine, counted at the socket: per host one `GET /_ping`,
+/// the two lists, then one inspect per project container and one per image they run (config
+/// drift, SPEC §9), all at the version the engine named, over two connections for a project of
+/// this size (over the forward: two ssh channels).
 fn counted_requests(env: &Env) -> Result<(), Failed> {
     let engine_api = run(env
         .docker("E1")
@@ -1116,7 +1117,15 @@ fn counted_requests(env: &Env) -> Result<(), Failed> {
     ] {
         let r = observe_now(vec![target], PROJECT, &opts());
         eq(r[0].via, via, label)?;
-        eq(ok(&r[0])?.containers.len(), 4, label)?;
+        let ev = ok(&r[0])?;
+        eq(ev.containers.len(), 4, label)?;
+        let mut image_ids: Vec<&str> = ev.containers.iter().map(|c| c.image_id.as_str()).collect();
+        image_ids.sort_unstable();
+        image_ids.dedup();
+        check(
+            ev.containers.iter().all(|c| c.config.is_some()),
+            format!("{label}: every container's config was read"),
+        )?;
         let (connections, mut requests) = proxy.take();
         eq(
             requests.first().map(String::as_str),
@@ -1126,19 +1135,46 @@ fn counted_requests(env: &Env) -> Result<(), Failed> {
         requests.sort();
         eq(
             requests.len(),
-            3,
+            3 + 4 + image_ids.len(),
             &format!("{label}: requests {requests:?}"),
         )?;
         let versioned: Vec<&String> = requests
             .iter()
             .filter(|l| l.starts_with("GET /v"))
             .collect();
-        eq(versioned.len(), 2, &format!("{label}: Engine API requests"))?;
         check(
-            versioned[0].starts_with(&format!(
-                "GET /v{engine_api}/containers/json?all=1&filters="
-            )) && *versioned[1] == format!("GET /v{engine_api}/images/json?digests=1 HTTP/1.1"),
-            format!("{label}: the lists at the engine's API {engine_api}: {versioned:?}"),
+            versioned
+                .iter()
+                .all(|l| l.starts_with(&format!("GET /v{engine_api}/"))),
+            format!("{label}: all at the engine's API {engine_api}: {versioned:?}"),
+        )?;
+        let lists: Vec<&&String> = versioned
+            .iter()
+            .filter(|l| l.contains("/containers/json?") || l.contains("/images/json?"))
+            .collect();
+        check(
+            lists.len() == 2
+                && lists[0].starts_with(&format!(
+                    "GET /v{engine_api}/containers/json?all=1&filters="
+                ))
+                && *lists[1] == &format!("GET /v{engine_api}/images/json?digests=1 HTTP/1.1"),
+            format!("{label}: the two lists: {versioned:?}"),
+        )?;
+        let inspects = |kind: &str| {
+            versioned
+                .iter()
+                .filter(|l| l.contains(kind) && l.ends_with("/json HTTP/1.1"))
+                .count()
+        };
+        eq(
+            inspects("/containers/"),
+            4,
+            &format!("{label}: container inspects"),
+        )?;
+        eq(
+            inspects("/images/sha256"),
+            image_ids.len(),
+            &format!("{label}: image inspects"),
         )?;
         eq(connections, 2, &format!("{label}: connections"))?;
         figures.push(format!(
