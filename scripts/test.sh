@@ -37,5 +37,13 @@ export PLATFORMCTL_E2E_REQUIRED=1
 export PLATFORMCTL_CONFORMANCE_REQUIRED=1
 cargo test --workspace --locked
 
+step "promtool check metrics on drift-check --metrics-file (the example; serve's /metrics is checked in tests/serve.rs)"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/platformctl"
+prom=$(mktemp -d)
+"$bin" --root examples/home-platform drift-check --timeout 2 --no-registry --metrics-file "$prom/drift.prom" >/dev/null || true
+promtool check metrics < "$prom/drift.prom"
+echo "promtool: $(grep -c '^platformctl_' "$prom/drift.prom") samples accepted" >&2
+rm -rf "$prom"
+
 step "the README's first command: scripts/demo.sh (with the binary the tests built)"
 PLATFORMCTL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/platformctl" scripts/demo.sh >/dev/null

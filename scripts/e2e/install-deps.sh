@@ -2,7 +2,8 @@
 # Install the real parts the platformctl end-to-end harness runs against:
 # a Docker engine (dockerd + containerd + runc), Debian's docker-registry, OpenSSH server and
 # client, a static busybox (image contents), curl, python3, procps, and for the registry's
-# authentication tests htpasswd (apache2-utils) and openssl.
+# authentication tests htpasswd (apache2-utils) and openssl; for serve's tests Chromium
+# (headless) and promtool.
 #
 # Idempotent and unattended: a package is installed only when the command it provides is
 # missing, so a machine that already has e.g. docker-ce keeps it. Nothing is started: package
@@ -51,6 +52,10 @@ have ps || want+=(procps)
 # apply (issue 13) runs compose on a host: Debian's docker-compose (v1) in the e2e tests.
 have docker-compose || want+=(docker-compose)
 have flock || want+=(util-linux)
+# serve (issue 14): its web view is loaded in headless Chromium, its /metrics and the
+# textfile output are checked with promtool (Debian's prometheus package; never started).
+have chromium || want+=(chromium)
+have promtool || want+=(prometheus)
 
 if [ "${#want[@]}" -eq 0 ]; then
   log "all present"

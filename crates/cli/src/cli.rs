@@ -72,11 +72,61 @@ pub enum Command {
     /// error).
     #[command(subcommand)]
     Metadata(MetadataCommand),
+    /// Serve the fleet and the State Hub, read-only: JSON under /api/v1/ (the --json
+    /// documents), a web view, and /metrics (runs until SIGINT/SIGTERM; exit 2 if it cannot
+    /// start).
+    Serve(ServeArgs),
+    /// The Model Context Protocol over stdio for coding agents: read-only tools returning the
+    /// --json documents (see docs/serve.md for registering it).
+    Mcp(McpArgs),
     /// Shell completion script for SHELL, on stdout.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback needs --token-file.
+    #[arg(long, default_value = "127.0.0.1:7400", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// A file whose first line is the bearer token requests must carry.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Run drift at start and then every SECS seconds (default: only when asked, with
+    /// /api/v1/drift?fresh=true, or when no run has been made yet).
+    #[arg(long, value_name = "SECS")]
+    pub refresh: Option<u64>,
+    /// The State Hub: sqlite:PATH or postgres://… (default: <platform root>/state/hub.sqlite3).
+    #[arg(
+        long,
+        env = "PLATFORMCTL_HUB",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub hub: Option<String>,
+    /// Seconds each host may take in a drift run; default 30.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Hosts observed at the same time; default 8.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Never ask registries during drift runs, whatever platform.toml says.
+    #[arg(long)]
+    pub no_registry: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// The State Hub: sqlite:PATH or postgres://… (default: <platform root>/state/hub.sqlite3).
+    #[arg(
+        long,
+        env = "PLATFORMCTL_HUB",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub hub: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +237,10 @@ pub struct DriftCheckArgs {
     /// When asking the registries: ask again instead of reusing cached answers.
     #[arg(long, conflicts_with = "no_registry")]
     pub refresh: bool,
+    /// Also write the run's Prometheus metrics to PATH, atomically (for node_exporter's
+    /// textfile collector).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -270,6 +324,10 @@ pub enum SchemaCommand {
     HubHuman,
     /// `hub checkpoint --json` (platformctl/hub-checkpoint/v1).
     HubCheckpoint,
+    /// `hub workstreams --json` (platformctl/hub-workstreams/v1).
+    HubWorkstreams,
+    /// `hub tasks --json` (platformctl/hub-tasks/v1).
+    HubTasks,
     /// `metadata derive --json` (platformctl/metadata-derive/v1).
     MetadataDerive,
 }
@@ -345,6 +403,31 @@ pub enum HubCommand {
     /// A Markdown pickup checkpoint: active workstreams, human gates, recently completed
     /// tasks, next picks.
     Checkpoint(HubCheckpointArgs),
+    /// The registered workstreams (one per workplan) with their open state, as the hub holds
+    /// them.
+    Workstreams(HubWorkstreamsArgs),
+    /// The registered tasks (status, priority, human gate), as the hub holds them.
+    Tasks(HubTasksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HubWorkstreamsArgs {
+    /// One JSON document on stdout (schema platformctl/hub-workstreams/v1).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HubTasksArgs {
+    /// Only this workplan's tasks (its id, e.g. OPS-WP-0007).
+    #[arg(long, value_name = "ID")]
+    pub workplan: Option<String>,
+    /// Only open tasks (todo, wait, progress).
+    #[arg(long)]
+    pub open: bool,
+    /// One JSON document on stdout (schema platformctl/hub-tasks/v1).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

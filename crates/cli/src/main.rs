@@ -48,6 +48,8 @@ fn main() -> ExitCode {
         Command::Workplan(cmd) => commands::workplan::run(&cli, cmd),
         Command::Hub(args) => commands::hub::run(&cli, args),
         Command::Metadata(cmd) => commands::metadata::run(&cli, cmd),
+        Command::Serve(args) => commands::serve::serve(&cli, args),
+        Command::Mcp(args) => commands::serve::mcp(&cli, args),
         Command::Completions { shell } => commands::schema::completions(*shell),
     };
     ExitCode::from(code)

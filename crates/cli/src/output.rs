@@ -3,12 +3,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use platformctl_catalog::{Catalog, Finding, LoadError, LoadOptions, discover_root};
-use platformctl_drift::doc::{ErrorDetail, ErrorDoc, FindingDoc};
+use platformctl_catalog::{Catalog, discover_root};
 use serde::Serialize;
 
 use crate::cli::Cli;
-use crate::diag::{catalog_sources, render};
 use crate::style::Style;
 
 /// Exit code: success.
@@ -16,20 +14,9 @@ pub const OK: u8 = 0;
 /// Exit code: usage, configuration or I/O error (most commands).
 pub const ERROR: u8 = 2;
 
-/// A failure to even start: what to tell a human, and the finding behind it if any.
-pub struct Fatal {
-    pub message: String,
-    pub finding: Option<Box<Finding>>,
-}
-
-impl Fatal {
-    fn new(message: impl Into<String>) -> Self {
-        Fatal {
-            message: message.into(),
-            finding: None,
-        }
-    }
-}
+/// A failure to even start: what to tell a human, and the finding behind it if any (the
+/// report crate's, shared with `serve` and `mcp`).
+pub use platformctl_report::Failure as Fatal;
 
 /// The platform root from `--root`/`PLATFORM_ROOT`, or by walking up from the working folder.
 pub fn root(cli: &Cli) -> Result<PathBuf, Fatal> {
@@ -72,62 +59,21 @@ pub fn env_pairs() -> Vec<(String, String)> {
 /// Finds the root and loads the catalog.
 pub fn load(cli: &Cli, strict: bool) -> Result<Catalog, Fatal> {
     let root = root(cli)?;
-    let opts = LoadOptions {
-        strict,
-        env: env_pairs(),
-    };
-    Catalog::load(&root, &opts).map_err(|e| {
-        let f = match e {
-            LoadError::Platform(f) | LoadError::Modules(f) => f,
-        };
-        // The message goes to stderr (and, stripped, into a JSON document).
-        let mut sources = catalog_sources(&root, [&f]);
-        let message = render(&f, &mut sources, &Style::stderr(cli.color).renderer());
-        Fatal {
-            message: format!("cannot load the platform at {}:\n{message}", root.display()),
-            finding: Some(Box::new(f)),
-        }
-    })
+    platformctl_report::catalog::load(&root, strict, env_pairs(), Style::stderr(cli.color).on())
 }
 
 /// Finds the root and loads the catalog for a command that contacts hosts (`plan`,
 /// `drift-check`): a platform.toml with error findings stops it here, before any connection,
 /// with every one of those findings shown at its file:line:col.
 pub fn load_for_hosts(cli: &Cli) -> Result<Catalog, Fatal> {
-    let catalog = load(cli, false)?;
-    let errors = platformctl_catalog::Platform::errors_in(&catalog.findings);
-    if errors.is_empty() {
-        return Ok(catalog);
-    }
-    let mut sources = catalog_sources(&catalog.root, errors.iter().copied());
-    let renderer = Style::stderr(cli.color).renderer();
-    let rendered: Vec<String> = errors
-        .iter()
-        .map(|f| render(f, &mut sources, &renderer))
-        .collect();
-    Err(Fatal {
-        message: format!(
-            "platform.toml does not validate ({} error{}); no host was contacted:\n{}",
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" },
-            rendered.join("\n")
-        ),
-        finding: errors.first().map(|f| Box::new((*f).clone())),
-    })
+    platformctl_report::catalog::ready_for_hosts(load(cli, false)?, Style::stderr(cli.color).on())
 }
 
 /// Reports a fatal error: a JSON document on stdout when `json`, the message on stderr always.
 pub fn fatal(schema: &str, json: bool, f: &Fatal, code: u8) -> u8 {
     eprintln!("platformctl: {}", f.message.trim_end());
     if json {
-        print_json(&ErrorDoc {
-            schema: schema.to_string(),
-            exit_code: code,
-            error: ErrorDetail {
-                message: platformctl_diagnostics::color::strip_ansi(&f.message),
-                finding: f.finding.as_deref().map(FindingDoc::from),
-            },
-        });
+        print_json(&f.document(schema, code));
     }
     code
 }

@@ -41,6 +41,11 @@ impl Style {
         }
     }
 
+    /// Whether colour is on.
+    pub fn on(&self) -> bool {
+        self.on
+    }
+
     /// The diagnostics renderer with the same decision.
     pub fn renderer(&self) -> Renderer {
         Renderer::new(self.on)

@@ -9,101 +9,17 @@
 //! scenario fails. Without root (dockerd needs it) every scenario is reported as ignored, with
 //! the reason on stderr — never as passed.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 
-struct Parts {
-    dir: PathBuf,
-    env: BTreeMap<String, String>,
-    workspace: PathBuf,
-}
+mod support;
 
-impl Parts {
-    fn up(workspace: &Path) -> Result<Parts, String> {
-        let deps = Command::new(workspace.join("scripts/e2e/install-deps.sh"))
-            .output()
-            .map_err(|e| format!("install-deps.sh: {e}"))?;
-        if !deps.status.success() {
-            return Err(format!(
-                "install-deps.sh failed: {}",
-                String::from_utf8_lossy(&deps.stderr)
-            ));
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("pc-")
-            .tempdir_in("/tmp")
-            .map_err(|e| e.to_string())?
-            .keep();
-        let up = Command::new(workspace.join("scripts/e2e/realparts.sh"))
-            .arg("up")
-            .arg(&dir)
-            .output()
-            .map_err(|e| format!("realparts.sh: {e}"))?;
-        if !up.status.success() {
-            return Err(format!(
-                "realparts.sh up failed:\n{}",
-                String::from_utf8_lossy(&up.stderr)
-            ));
-        }
-        let text = std::fs::read_to_string(dir.join("env")).map_err(|e| e.to_string())?;
-        let env = text
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| {
-                (
-                    k.to_string(),
-                    v.trim_matches('"').trim_matches('\'').to_string(),
-                )
-            })
-            .collect();
-        Ok(Parts {
-            dir,
-            env,
-            workspace: workspace.to_path_buf(),
-        })
-    }
-
-    fn get(&self, k: &str) -> &str {
-        self.env.get(k).map_or("", String::as_str)
-    }
-
-    /// The docker CLI against engine `e1` or `e2`.
-    fn docker(&self, engine: &str, args: &[&str]) -> Output {
-        let sock = self.get(if engine == "e1" { "E1_SOCK" } else { "E2_SOCK" });
-        Command::new("docker")
-            .arg("-H")
-            .arg(format!("unix://{sock}"))
-            .args(args)
-            .env("DOCKER_CONFIG", self.get("DOCKER_CONFIG"))
-            .output()
-            .expect("docker CLI")
-    }
-
-    fn docker_ok(&self, engine: &str, args: &[&str]) -> String {
-        let out = self.docker(engine, args);
-        assert!(
-            out.status.success(),
-            "docker {args:?} on {engine}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for Parts {
-    fn drop(&mut self) {
-        let _ = Command::new(self.workspace.join("scripts/e2e/realparts.sh"))
-            .arg("down")
-            .arg(&self.dir)
-            .status();
-    }
-}
+use support::realparts::Parts;
 
 /// A compose-labelled container: `docker run -d` (or `create` when `start` is false).
 fn container(

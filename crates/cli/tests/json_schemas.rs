@@ -94,6 +94,8 @@ fn every_published_schema_is_a_valid_json_schema() {
         "hub-check",
         "hub-human",
         "hub-checkpoint",
+        "hub-workstreams",
+        "hub-tasks",
         "metadata-derive",
     ] {
         let s = schema(name);
@@ -240,6 +242,16 @@ fn workplan_and_hub_commands_on_the_examples() {
         "hub-checkpoint",
         &["--root", r, "hub", "--hub", &hub, "checkpoint", "--json"],
     );
+    check(
+        "hub-workstreams",
+        &["--root", r, "hub", "--hub", &hub, "workstreams", "--json"],
+    );
+    for extra in [&[][..], &["--open"][..], &["--workplan", "OPS-WP-0007"][..]] {
+        let mut args = vec!["--root", r, "hub", "--hub", &hub, "tasks", "--json"];
+        args.extend_from_slice(extra);
+        let (_, doc) = check("hub-tasks", &args);
+        assert!(!doc["tasks"].as_array().unwrap().is_empty(), "{args:?}");
+    }
 }
 
 const P: &str = "fixture";

@@ -1,6 +1,6 @@
 //! Read-only by construction, across the workspace (SPEC §10, issue 13 item 6): the code that
 //! changes a host lives in `platformctl-apply` alone, and nothing `plan`, `drift-check`,
-//! `updates` (and later `serve`, `mcp`) run can reach it.
+//! `updates`, `serve` and `mcp` run can reach it.
 //!
 //! - No crate but the CLI depends on `platformctl-apply`; in the CLI only `commands/apply.rs`
 //!   calls it (and `commands/schema.rs` its pure `apply_schema`).
@@ -12,6 +12,10 @@
 //!   saved plan as data and runs nothing. (The catalog and compare name compose keys such as
 //!   `build:` and `restart:`; they start no process and open no socket, by the rule above and
 //!   observe's own audit.)
+//!
+//! - `serve` and `mcp` (and the report crate they share with the CLI) route only reads: the
+//!   server registers GET routes alone, neither writes a file, and the one file the report
+//!   crate can write is `drift-check --metrics-file`'s, called by the CLI only.
 //!
 //! Each rule also runs against a planted violation, so a rule that stopped matching fails.
 
@@ -177,7 +181,9 @@ fn mutating_words(srcs: &[(String, PathBuf, String)]) -> Vec<(String, String, St
     )
     .unwrap();
     srcs.iter()
-        .filter(|(c, _, _)| ["observe", "registry", "drift"].contains(&c.as_str()))
+        .filter(|(c, _, _)| {
+            ["observe", "registry", "drift", "serve", "mcp", "report"].contains(&c.as_str())
+        })
         .flat_map(|(c, p, text)| {
             re.captures_iter(text)
                 .map(|m| {
@@ -206,4 +212,75 @@ fn mutating_verbs_appear_only_in_the_plan_description() {
         "args.push(\"restart\");".to_string(),
     )];
     assert_eq!(mutating_words(&planted).len(), 1);
+}
+
+/// Writes (files or non-GET routes) in the crates behind `serve` and `mcp`, as (crate, file,
+/// what).
+fn writes(srcs: &[(String, PathBuf, String)]) -> Vec<(String, String, String)> {
+    let re = Regex::new(
+        r"(std::fs::(write|rename|remove_file|remove_dir_all|create_dir_all|copy)|File::create|OpenOptions|routing::(post|put|patch|delete)|\b(post|put|patch|delete)\()",
+    )
+    .unwrap();
+    srcs.iter()
+        .filter(|(c, _, _)| ["serve", "mcp", "report"].contains(&c.as_str()))
+        .flat_map(|(c, p, text)| {
+            re.captures_iter(text)
+                .map(|m| {
+                    (
+                        c.clone(),
+                        p.file_name().unwrap().to_string_lossy().to_string(),
+                        m[1].to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Callers of the report crate's one file writer.
+fn metrics_file_writers(srcs: &[(String, PathBuf, String)]) -> Vec<(String, String)> {
+    srcs.iter()
+        .filter(|(_, _, text)| text.contains("metrics::write_file("))
+        .map(|(c, p, _)| {
+            (
+                c.clone(),
+                p.file_name().unwrap().to_string_lossy().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn serve_and_mcp_only_read() {
+    let srcs = sources();
+    for (c, f, what) in writes(&srcs) {
+        assert!(c == "report" && f == "metrics.rs", "{c}/{f} writes: {what}");
+    }
+    assert_eq!(
+        metrics_file_writers(&srcs),
+        [("cli".to_string(), "drift.rs".to_string())],
+        "who writes the metrics file"
+    );
+    let planted = vec![
+        (
+            "serve".to_string(),
+            PathBuf::from("lib.rs"),
+            ".route(\"/api/v1/apply\", post(apply))".to_string(),
+        ),
+        (
+            "mcp".to_string(),
+            PathBuf::from("lib.rs"),
+            "std::fs::write(&p, b)".to_string(),
+        ),
+    ];
+    assert_eq!(writes(&planted).len(), 2);
+    let planted = vec![(
+        "serve".to_string(),
+        PathBuf::from("lib.rs"),
+        "platformctl_report::metrics::write_file(&p, &t)".to_string(),
+    )];
+    assert_eq!(
+        metrics_file_writers(&planted),
+        [("serve".to_string(), "lib.rs".to_string())]
+    );
 }

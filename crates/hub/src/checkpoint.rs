@@ -106,6 +106,21 @@ fn ws_order(w: &WorkstreamRow) -> (u8, bool, i64, String) {
     )
 }
 
+/// How many of `tasks` are in each status.
+pub fn task_counts<'a>(tasks: impl IntoIterator<Item = &'a TaskRow>) -> Counts {
+    let mut c = Counts::default();
+    for t in tasks {
+        match t.status {
+            TaskStatus::Wait => c.wait += 1,
+            TaskStatus::Progress => c.progress += 1,
+            TaskStatus::Todo => c.todo += 1,
+            TaskStatus::Done => c.done += 1,
+            TaskStatus::Cancel => c.cancel += 1,
+        }
+    }
+    c
+}
+
 /// Reads the hub and assembles the checkpoint.
 pub fn checkpoint(store: &mut dyn Store, opts: &CheckpointOptions) -> Result<Checkpoint, HubError> {
     let now = crate::time::now();
@@ -151,16 +166,7 @@ fn assemble(
         .iter()
         .map(|w| {
             let tasks = by_ws.get(&w.id).map_or(&[][..], Vec::as_slice);
-            let mut c = Counts::default();
-            for t in tasks {
-                match t.status {
-                    TaskStatus::Wait => c.wait += 1,
-                    TaskStatus::Progress => c.progress += 1,
-                    TaskStatus::Todo => c.todo += 1,
-                    TaskStatus::Done => c.done += 1,
-                    TaskStatus::Cancel => c.cancel += 1,
-                }
-            }
+            let c = task_counts(tasks.iter().copied());
             ActiveWorkstream {
                 workplan_id: w.workplan_id.clone(),
                 title: w.title.clone(),

@@ -51,6 +51,7 @@ use std::path::PathBuf;
 pub use check::{CheckReport, check, hub_findings, show_value};
 pub use checkpoint::{
     ActiveWorkstream, Checkpoint, CheckpointOptions, TaskLine, checkpoint, render_markdown,
+    task_counts,
 };
 pub use human::{HumanChange, HumanGate, human_view, set_human};
 pub use model::{Entity, HistoryRow, HubState, TaskRow, WorkstreamRow, Writes};

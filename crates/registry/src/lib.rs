@@ -459,7 +459,13 @@ async fn check_with(lookups: &[Lookup], opts: &Options, asked: &mut Asked) -> Ru
             digest: None,
             platform_digest: None,
             matched: None,
-            checked_at: Some(at.to_string()),
+            // Whole seconds, as the cache keeps them: an answer reads the same whether it was
+            // asked now or read back from the cache.
+            checked_at: Some(
+                jiff::Timestamp::from_second(at.as_second())
+                    .unwrap_or(*at)
+                    .to_string(),
+            ),
             message: None,
             newer: Vec::new(),
             newer_error: None,

@@ -4,29 +4,24 @@ use std::fmt::Write as _;
 
 use platformctl_catalog::coverage::{Counts, Coverage, Part};
 use platformctl_catalog::{Catalog, coverage};
-use serde_json::json;
 
 use crate::cli::{Cli, CoverageArgs};
 use crate::output::{self, ERROR, OK};
 use crate::style::Style;
 
-const SCHEMA: &str = "platformctl/coverage/v1";
+use platformctl_report::catalog::COVERAGE_SCHEMA as SCHEMA;
 
 pub fn run(cli: &Cli, args: &CoverageArgs) -> u8 {
     let catalog = match output::load(cli, false) {
         Ok(c) => c,
         Err(f) => return output::fatal(SCHEMA, args.json, &f, ERROR),
     };
-    let cov = coverage(&catalog);
     if args.json {
-        let mut doc = serde_json::to_value(&cov).unwrap_or_default();
-        if let Some(m) = doc.as_object_mut() {
-            m.insert("schema".into(), json!(SCHEMA));
-            m.insert("exitCode".into(), json!(OK));
-            m.insert("platform".into(), json!(catalog.platform.name));
-        }
-        output::print_json(&doc);
-    } else if args.markdown {
+        output::print_json(&platformctl_report::catalog::coverage(&catalog));
+        return OK;
+    }
+    let cov = coverage(&catalog);
+    if args.markdown {
         output::print(&markdown(&catalog, &cov));
     } else {
         output::print(&human(&cov, &Style::new(cli.color)));

@@ -85,6 +85,7 @@ pub fn drift_check(cli: &Cli, args: &DriftCheckArgs) -> u8 {
             ..Default::default()
         });
     }
+    let started = std::time::Instant::now();
     let run = match platformctl_drift::drift_check(
         &catalog,
         &args.modules,
@@ -94,6 +95,19 @@ pub fn drift_check(cli: &Cli, args: &DriftCheckArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return usage(DRIFT_CHECK_SCHEMA, args.json, e.to_string(), exit::USAGE),
     };
+    if let Some(path) = &args.metrics_file {
+        let doc = run.document();
+        let text = platformctl_report::metrics::render(&platformctl_report::metrics::Input {
+            drift: Some(&doc),
+            run_seconds: Some(started.elapsed().as_secs_f64()),
+            finished_at: Some(jiff::Timestamp::now().as_millisecond() as f64 / 1000.0),
+            ..Default::default()
+        });
+        if let Err(e) = platformctl_report::metrics::write_file(path, &text) {
+            // The verdict stands; the metrics file is an extra the run could not leave.
+            eprintln!("platformctl: --metrics-file {}: {e}", path.display());
+        }
+    }
     if args.json {
         output::print_json(&run.document());
     } else {

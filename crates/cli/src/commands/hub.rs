@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{
     Cli, HubArgs, HubCheckArgs, HubCheckpointArgs, HubCommand, HubHumanArgs, HubSyncArgs,
-    HumanAction,
+    HubTasksArgs, HubWorkstreamsArgs, HumanAction,
 };
 use crate::commands::workplan::{by_code, findings_json, render_findings, shown, summary_counts};
 use crate::output::{self, ERROR, Fatal, OK};
@@ -19,8 +19,7 @@ use crate::style::Style;
 
 const SYNC_SCHEMA: &str = "platformctl/hub-sync/v1";
 const CHECK_SCHEMA: &str = "platformctl/hub-check/v1";
-const HUMAN_SCHEMA: &str = "platformctl/hub-human/v1";
-const CHECKPOINT_SCHEMA: &str = "platformctl/hub-checkpoint/v1";
+use platformctl_report::hub::{CHECKPOINT_SCHEMA, HUMAN_SCHEMA};
 /// Exit code: findings (check), or workplans skipped / ids not written (sync).
 const FINDINGS: u8 = 1;
 
@@ -30,6 +29,8 @@ pub fn run(cli: &Cli, args: &HubArgs) -> u8 {
         HubCommand::Check(a) => check(cli, args, a),
         HubCommand::Human(a) => human(cli, args, a),
         HubCommand::Checkpoint(a) => checkpoint(cli, args, a),
+        HubCommand::Workstreams(a) => workstreams(cli, args, a),
+        HubCommand::Tasks(a) => tasks(cli, args, a),
     }
 }
 
@@ -94,10 +95,7 @@ fn actor(args: &HubArgs) -> String {
 }
 
 fn hub_error(url: &HubUrl, e: &HubError) -> Fatal {
-    match e {
-        HubError::Store(_) => fatal(format!("hub {}: {e}", url.redacted())),
-        _ => fatal(e.to_string()),
-    }
+    platformctl_report::hub::failure(url, e)
 }
 
 fn repos_json(repos: &[Repo]) -> Value {
@@ -446,20 +444,20 @@ fn human(cli: &Cli, args: &HubArgs, a: &HubHumanArgs) -> u8 {
             Err(e) => output::fatal(HUMAN_SCHEMA, false, &hub_error(&url, &e), ERROR),
         };
     }
+    if a.json {
+        return match platformctl_report::hub::human(&url, store.as_mut()) {
+            Ok(doc) => {
+                output::print_json(&doc);
+                OK
+            }
+            Err(f) => output::fatal(HUMAN_SCHEMA, a.json, &f, ERROR),
+        };
+    }
     let state = match store.read() {
         Ok(s) => s,
         Err(e) => return output::fatal(HUMAN_SCHEMA, a.json, &hub_error(&url, &e), ERROR),
     };
     let gates = human_view(&state);
-    if a.json {
-        output::print_json(&json!({
-            "schema": HUMAN_SCHEMA,
-            "exitCode": OK,
-            "hub": url.redacted(),
-            "gates": gates,
-        }));
-        return OK;
-    }
     if gates.is_empty() {
         output::print("no open task waits for a person\n");
         return OK;
@@ -516,24 +514,150 @@ fn checkpoint(cli: &Cli, args: &HubArgs, a: &HubCheckpointArgs) -> u8 {
         days: a.days,
         picks: a.picks,
     };
-    let cp = match platformctl_hub::checkpoint(store.as_mut(), &opts) {
-        Ok(c) => c,
-        Err(e) => {
-            return output::fatal(CHECKPOINT_SCHEMA, a.json, &hub_error(&url, &e), ERROR);
-        }
-    };
     if a.json {
-        let mut doc = json!({
-            "schema": CHECKPOINT_SCHEMA,
-            "exitCode": OK,
-            "hub": url.redacted(),
-        });
-        if let (Value::Object(m), Ok(Value::Object(c))) = (&mut doc, serde_json::to_value(&cp)) {
-            m.extend(c);
-        }
-        output::print_json(&doc);
-    } else {
-        output::print(&platformctl_hub::render_markdown(&cp));
+        return match platformctl_report::hub::checkpoint(&url, store.as_mut(), &opts) {
+            Ok(doc) => {
+                output::print_json(&doc);
+                OK
+            }
+            Err(f) => output::fatal(CHECKPOINT_SCHEMA, a.json, &f, ERROR),
+        };
     }
-    OK
+    match platformctl_hub::checkpoint(store.as_mut(), &opts) {
+        Ok(cp) => {
+            output::print(&platformctl_hub::render_markdown(&cp));
+            OK
+        }
+        Err(e) => output::fatal(CHECKPOINT_SCHEMA, a.json, &hub_error(&url, &e), ERROR),
+    }
+}
+
+/// Prints a hub document (`--json`) or, for people, a table of its rows.
+fn print_doc(
+    json: bool,
+    schema: &str,
+    doc: Result<Value, Fatal>,
+    table: fn(&Value) -> String,
+) -> u8 {
+    match doc {
+        Ok(doc) if json => {
+            output::print_json(&doc);
+            OK
+        }
+        Ok(doc) => {
+            output::print(&table(&doc));
+            OK
+        }
+        Err(f) => output::fatal(schema, json, &f, ERROR),
+    }
+}
+
+/// Columns of rows, left-aligned, two spaces apart.
+fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let head: Vec<String> = header.iter().map(|h| (*h).to_string()).collect();
+    let mut out = String::new();
+    for r in std::iter::once(&head).chain(rows) {
+        let mut line = String::new();
+        for (i, (c, w)) in r.iter().zip(&widths).enumerate() {
+            line.push_str(c);
+            if i + 1 < r.len() {
+                line.push_str(&" ".repeat(w - c.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+fn workstreams(cli: &Cli, args: &HubArgs, a: &HubWorkstreamsArgs) -> u8 {
+    use platformctl_report::hub::WORKSTREAMS_SCHEMA;
+    let doc = open(cli, args)
+        .and_then(|(url, mut store)| platformctl_report::hub::workstreams(&url, store.as_mut()));
+    print_doc(a.json, WORKSTREAMS_SCHEMA, doc, |doc| {
+        let rows: Vec<Vec<String>> = doc["workstreams"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|w| {
+                [
+                    "workplanId",
+                    "status",
+                    "planningPriority",
+                    "openState",
+                    "needsHuman",
+                    "title",
+                ]
+                .iter()
+                .map(|k| text(&w[*k]))
+                .collect()
+            })
+            .collect();
+        if rows.is_empty() {
+            return "no workstream is registered; `platformctl hub sync` registers the workplans\n"
+                .into();
+        }
+        columns(
+            &[
+                "WORKPLAN",
+                "STATUS",
+                "PRIORITY",
+                "OPEN STATE",
+                "HUMAN",
+                "TITLE",
+            ],
+            &rows,
+        )
+    })
+}
+
+fn tasks(cli: &Cli, args: &HubArgs, a: &HubTasksArgs) -> u8 {
+    use platformctl_report::hub::{TASKS_SCHEMA, TaskFilter};
+    let filter = TaskFilter {
+        workplan: a.workplan.clone(),
+        open: a.open,
+    };
+    let doc = open(cli, args)
+        .and_then(|(url, mut store)| platformctl_report::hub::tasks(&url, store.as_mut(), &filter));
+    print_doc(a.json, TASKS_SCHEMA, doc, |doc| {
+        let rows: Vec<Vec<String>> = doc["tasks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                let mut r: Vec<String> = ["taskKey", "status", "priority"]
+                    .iter()
+                    .map(|k| text(&t[*k]))
+                    .collect();
+                r.push(
+                    if t["needsHuman"] == Value::Bool(true) {
+                        "yes"
+                    } else {
+                        "-"
+                    }
+                    .into(),
+                );
+                r.push(text(&t["title"]));
+                r
+            })
+            .collect();
+        if rows.is_empty() {
+            return "no task matches\n".into();
+        }
+        columns(&["TASK", "STATUS", "PRIO", "HUMAN", "TITLE"], &rows)
+    })
 }

@@ -8,6 +8,7 @@ pub mod hub;
 pub mod metadata;
 pub mod modules;
 pub mod schema;
+pub mod serve;
 pub mod validate;
 pub mod workplan;
 pub mod workplan_show;

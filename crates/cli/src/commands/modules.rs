@@ -2,12 +2,11 @@
 
 use std::fmt::Write as _;
 
-use platformctl_catalog::{Catalog, Module, Severity};
-use serde_json::json;
+use platformctl_catalog::Catalog;
 
 use crate::cli::{Cli, ModulesCommand};
 use crate::diag::{catalog_sources, render};
-use crate::output::{self, ERROR, Fatal, OK};
+use crate::output::{self, ERROR, OK};
 use crate::style::Style;
 
 pub fn run(cli: &Cli, cmd: &ModulesCommand) -> u8 {
@@ -27,44 +26,12 @@ pub fn run(cli: &Cli, cmd: &ModulesCommand) -> u8 {
     }
 }
 
-/// The image a module intends to run: the artifact, else the audit snapshot.
-fn desired_image(m: &Module) -> Option<&str> {
-    m.artifact
-        .as_ref()
-        .and_then(|a| a.reference.as_deref())
-        .map(String::as_str)
-        .or(m.runtime.image_observed.as_deref().map(String::as_str))
-}
+use platformctl_report::catalog::desired_image;
 
 fn list(catalog: &Catalog, json: bool, schema: &str, st: &Style) -> u8 {
     if json {
-        let modules: Vec<_> = catalog
-            .modules
-            .iter()
-            .map(|lm| match &lm.module {
-                Some(m) => json!({
-                    "name": m.name,
-                    "tier": m.tier,
-                    "host": m.runtime.host,
-                    "orchestrator": m.runtime.orchestrator,
-                    "composeFile": m.runtime.compose_file,
-                    "composeService": m.runtime.compose_service,
-                    "desiredState": m.runtime.desired_state,
-                    "stateful": m.stateful,
-                    "image": desired_image(m),
-                    "source": m.source.is_some(),
-                    "artifact": m.artifact.is_some(),
-                    "update": m.update.is_some(),
-                    "valid": !catalog.module_has_errors(&lm.dir),
-                }),
-                None => json!({ "name": lm.dir, "valid": false }),
-            })
-            .collect();
-        output::print_json(&json!({
-            "schema": schema,
-            "exitCode": OK,
-            "modules": modules,
-        }));
+        debug_assert_eq!(schema, platformctl_report::catalog::MODULES_LIST_SCHEMA);
+        output::print_json(&platformctl_report::catalog::modules_list(catalog));
         return OK;
     }
     let head = [
@@ -150,20 +117,18 @@ fn list(catalog: &Catalog, json: bool, schema: &str, st: &Style) -> u8 {
 }
 
 fn show(catalog: &Catalog, name: &str, json: bool, schema: &str, st: &Style) -> u8 {
-    let Some(lm) = catalog.modules.iter().find(|m| m.dir == name) else {
-        let known: Vec<&str> = catalog.modules.iter().map(|m| m.dir.as_str()).collect();
-        let hint = platformctl_diagnostics::did_you_mean(name, &known)
-            .map(|c| format!("; did you mean `{c}`?"))
-            .unwrap_or_default();
-        return output::fatal(
-            schema,
-            json,
-            &Fatal {
-                message: format!("no module `{name}` in the catalog{hint}"),
-                finding: None,
-            },
-            ERROR,
-        );
+    if json {
+        return match platformctl_report::catalog::modules_show(catalog, name) {
+            Ok(doc) => {
+                output::print_json(&doc);
+                OK
+            }
+            Err(f) => output::fatal(schema, json, &f, ERROR),
+        };
+    }
+    let lm = match platformctl_report::catalog::find_module(catalog, name) {
+        Ok(lm) => lm,
+        Err(f) => return output::fatal(schema, json, &f, ERROR),
     };
     let findings: Vec<_> = catalog.findings_of(&lm.dir).collect();
     let m = lm.module.as_ref();
@@ -173,18 +138,6 @@ fn show(catalog: &Catalog, name: &str, json: bool, schema: &str, st: &Style) -> 
         let svc = cf.service(m?.runtime.compose_service.as_deref()?)?;
         Some(svc)
     });
-    if json {
-        output::print_json(&json!({
-            "schema": schema,
-            "exitCode": OK,
-            "module": m,
-            "expectedContainerName": expected_container,
-            "compose": compose,
-            "valid": !findings.iter().any(|f| f.severity == Severity::Error),
-            "findings": findings,
-        }));
-        return OK;
-    }
     let mut out = String::new();
     let Some(m) = m else {
         let _ = writeln!(out, "{} (manifest does not parse)\n", st.bold(&lm.dir));

@@ -34,6 +34,8 @@ pub fn schema_of(cmd: &SchemaCommand) -> Value {
         SchemaCommand::HubCheck => include_str!("../../schemas/hub-check.json"),
         SchemaCommand::HubHuman => include_str!("../../schemas/hub-human.json"),
         SchemaCommand::HubCheckpoint => include_str!("../../schemas/hub-checkpoint.json"),
+        SchemaCommand::HubWorkstreams => include_str!("../../schemas/hub-workstreams.json"),
+        SchemaCommand::HubTasks => include_str!("../../schemas/hub-tasks.json"),
         SchemaCommand::MetadataDerive => include_str!("../../schemas/metadata-derive.json"),
     };
     // The files are checked by the tests; a broken one would be a build of platformctl that

@@ -2,17 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use platformctl_catalog::{Catalog, Finding, Severity};
-use serde_json::json;
+use platformctl_catalog::Catalog;
 
 use crate::cli::{Cli, ValidateArgs};
 use crate::diag::{catalog_sources, render};
 use crate::output::{self, ERROR, Fatal, OK};
 use crate::style::Style;
 
-const SCHEMA: &str = "platformctl/validate/v1";
-/// Exit code: the catalog has error findings.
-const FINDINGS: u8 = 1;
+use platformctl_report::catalog::{Selection, VALIDATE_SCHEMA as SCHEMA};
 
 pub fn run(cli: &Cli, args: &ValidateArgs) -> u8 {
     let catalog = match output::load(cli, args.strict_v2) {
@@ -33,45 +30,22 @@ pub fn run(cli: &Cli, args: &ValidateArgs) -> u8 {
             );
         }
     };
-    let findings: Vec<&Finding> = catalog
-        .findings
-        .iter()
-        .filter(|f| selection.as_ref().is_none_or(|s| s.keeps(f)))
-        .collect();
-    let errors = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
-    let warnings = findings.len() - errors;
-    let io = findings.iter().any(|f| f.code.is_io());
-    let code = if io {
-        ERROR
-    } else if errors > 0 {
-        FINDINGS
-    } else {
-        OK
-    };
+    let v = platformctl_report::catalog::validation(&catalog, selection.as_ref());
+    let (findings, errors, warnings, io, code) =
+        (&v.findings, v.errors, v.warnings, v.io, v.exit_code);
     let modules = catalog.modules.len();
     let compose_files = catalog.compose.len();
     if args.json {
-        output::print_json(&json!({
-            "schema": SCHEMA,
-            "exitCode": code,
-            "root": catalog.root,
-            "strictV2": args.strict_v2,
-            "summary": {
-                "modules": modules,
-                "composeFiles": compose_files,
-                "errors": errors,
-                "warnings": warnings,
-            },
-            "findings": findings,
-        }));
+        output::print_json(&platformctl_report::catalog::validate(
+            &catalog,
+            &v,
+            args.strict_v2,
+        ));
     } else {
         let st = Style::new(cli.color);
         let mut sources = catalog_sources(&catalog.root, &catalog.findings);
         let mut text = String::new();
-        for f in &findings {
+        for f in findings {
             text.push_str(&render(f, &mut sources, &st.renderer()));
             text.push('\n');
         }
@@ -102,22 +76,6 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// What `validate PATH…` reports on: findings in these files/folders, and findings about the
-/// modules in them.
-struct Selection {
-    paths: Vec<PathBuf>,
-    modules: Vec<String>,
-}
-
-impl Selection {
-    fn keeps(&self, f: &Finding) -> bool {
-        self.paths.iter().any(|p| f.file.starts_with(p))
-            || f.module
-                .as_ref()
-                .is_some_and(|m| self.modules.iter().any(|s| s == m))
-    }
-}
-
 fn select(catalog: &Catalog, args: &[PathBuf]) -> Result<Option<Selection>, String> {
     if args.is_empty() || args.iter().any(|p| p == Path::new("all")) {
         if args.len() > 1 {
@@ -129,16 +87,5 @@ fn select(catalog: &Catalog, args: &[PathBuf]) -> Result<Option<Selection>, Stri
     for p in args {
         paths.push(output::relative_to_root(&catalog.root, p)?);
     }
-    let modules = catalog
-        .modules
-        .iter()
-        .filter(|m| {
-            let dir = Path::new("modules").join(&m.dir);
-            paths
-                .iter()
-                .any(|p| dir.starts_with(p) || p.starts_with(&dir))
-        })
-        .map(|m| m.dir.clone())
-        .collect();
-    Ok(Some(Selection { paths, modules }))
+    Ok(Some(Selection::new(catalog, paths)))
 }

@@ -1,22 +1,18 @@
 //! `platformctl workplan status|lint [PATH…] [--json]` (SPEC §8); `show` is in
 //! `workplan_show`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use platformctl_workplan::{
-    Counts, Finding, StatusRow, Workplan, WorkplanStatus, format_counts, format_status_table, lint,
-    load_paths, status_table,
-};
-use serde_json::{Value, json};
+use platformctl_workplan::{Finding, format_counts, format_status_table};
+use serde_json::json;
 
 use crate::cli::{Cli, WorkplanArgs, WorkplanCommand};
 use crate::output::{self, ERROR, Fatal, OK};
 use crate::style::Style;
 
-const STATUS_SCHEMA: &str = "platformctl/workplan-status/v1";
-const LINT_SCHEMA: &str = "platformctl/workplan-lint/v1";
+use platformctl_report::workplans::{LINT_SCHEMA, STATUS_SCHEMA};
 
 pub fn run(cli: &Cli, cmd: &WorkplanCommand) -> u8 {
     match cmd {
@@ -26,115 +22,41 @@ pub fn run(cli: &Cli, cmd: &WorkplanCommand) -> u8 {
     }
 }
 
-fn fatal(message: String) -> Fatal {
-    Fatal {
-        message,
-        finding: None,
-    }
-}
-
 /// The paths given, or the platform repo (whose `workplans/` folder is then read).
 fn paths(cli: &Cli, args: &WorkplanArgs) -> Result<Vec<PathBuf>, Fatal> {
     if !args.paths.is_empty() {
         return Ok(args.paths.clone());
     }
-    let root = output::root(cli)?;
-    if !root.join("workplans").is_dir() {
-        return Err(fatal(format!(
-            "{} has no workplans/ folder; name workplan files or folders",
-            root.display()
-        )));
-    }
-    Ok(vec![root])
+    platformctl_report::workplans::default_paths(&output::root(cli)?)
 }
 
-type Loaded = Vec<(Workplan, Vec<Finding>)>;
+type Loaded = platformctl_report::workplans::Loaded;
 
 fn load(cli: &Cli, args: &WorkplanArgs) -> Result<Loaded, Fatal> {
-    let paths = paths(cli, args)?;
-    load_paths(&paths).map_err(|e| fatal(e.to_string()))
+    platformctl_report::workplans::load(&paths(cli, args)?)
 }
 
 pub use crate::diag::shown;
-
-fn counts_json(c: &Counts) -> Value {
-    json!({
-        "wait": c.wait, "progress": c.progress, "todo": c.todo,
-        "done": c.done, "cancel": c.cancel, "unknown": c.unknown,
-    })
-}
-
-fn row_json(r: &StatusRow) -> Value {
-    json!({
-        "repo": r.repo,
-        "file": shown(&r.file),
-        "id": r.id,
-        "title": r.title,
-        "status": r.status,
-        "planningPriority": r.planning_priority,
-        "planningOrder": r.planning_order,
-        "openState": r.open_state,
-        "counts": counts_json(&r.counts),
-        "needsHuman": r.needs_human,
-    })
-}
+pub use platformctl_report::workplans::{by_code, findings_json};
 
 fn status(cli: &Cli, args: &WorkplanArgs) -> u8 {
     let loaded = match load(cli, args) {
         Ok(l) => l,
         Err(f) => return output::fatal(STATUS_SCHEMA, args.json, &f, ERROR),
     };
-    let parse_findings: usize = loaded.iter().map(|(_, f)| f.len()).sum();
-    let workplans: Vec<Workplan> = loaded.into_iter().map(|(w, _)| w).collect();
-    let findings = parse_findings + lint(&workplans).len();
-    let mut rows = status_table(&workplans);
-    for r in &mut rows {
-        r.file = shown(&r.file);
-    }
-    let mut total = Counts::default();
-    let mut by_status: BTreeMap<usize, (&str, usize)> = BTreeMap::new();
-    for r in &rows {
-        let c = &r.counts;
-        total.wait += c.wait;
-        total.progress += c.progress;
-        total.todo += c.todo;
-        total.done += c.done;
-        total.cancel += c.cancel;
-        total.unknown += c.unknown;
-        let (rank, word) = match r.status {
-            Some(s) => (
-                WorkplanStatus::ALL
-                    .iter()
-                    .position(|x| *x == s)
-                    .unwrap_or(0),
-                s.as_str(),
-            ),
-            None => (WorkplanStatus::ALL.len(), "unknown"),
-        };
-        by_status.entry(rank).or_insert((word, 0)).1 += 1;
-    }
-    let statuses: Vec<String> = by_status
-        .values()
-        .map(|(w, n)| format!("{n} {w}"))
-        .collect();
+    let s = platformctl_report::workplans::status(loaded);
     if args.json {
-        output::print_json(&json!({
-            "schema": STATUS_SCHEMA,
-            "exitCode": OK,
-            "summary": {
-                "workplans": rows.len(),
-                "byStatus": by_status.values().map(|(w, n)| (w.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-                "tasks": counts_json(&total),
-                "openState": format_counts(&total),
-                "needsHuman": rows.iter().map(|r| r.needs_human).sum::<usize>(),
-                "lintFindings": findings,
-            },
-            "workplans": rows.iter().map(row_json).collect::<Vec<_>>(),
-        }));
+        output::print_json(&platformctl_report::workplans::status_doc(&s));
         return OK;
     }
+    let (rows, total, findings) = (&s.rows, &s.total, s.findings);
+    let statuses: Vec<String> = s
+        .by_status
+        .iter()
+        .map(|(w, n)| format!("{n} {w}"))
+        .collect();
     let st = Style::stderr(cli.color);
-    let mut text = format_status_table(&rows);
+    let mut text = format_status_table(rows);
     let _ = writeln!(
         text,
         "\n{} workplan{}: {}; tasks: {}",
@@ -145,7 +67,7 @@ fn status(cli: &Cli, args: &WorkplanArgs) -> u8 {
         } else {
             statuses.join(", ")
         },
-        format_counts(&total)
+        format_counts(total)
     );
     output::print(&text);
     if findings > 0 {
@@ -156,34 +78,6 @@ fn status(cli: &Cli, args: &WorkplanArgs) -> u8 {
         );
     }
     OK
-}
-
-fn finding_json(f: &Finding) -> Value {
-    let mut v = json!({
-        "code": f.code,
-        "file": shown(&f.file),
-        "line": f.line,
-        "column": f.column,
-        "message": f.message,
-    });
-    if let Some(h) = &f.hint {
-        v["hint"] = json!(h);
-    }
-    v
-}
-
-/// Findings as a JSON array.
-pub fn findings_json(findings: &[Finding]) -> Value {
-    Value::Array(findings.iter().map(finding_json).collect())
-}
-
-/// `{"C-03": 2, …}`.
-pub fn by_code(findings: &[Finding]) -> BTreeMap<&'static str, usize> {
-    let mut m = BTreeMap::new();
-    for f in findings {
-        *m.entry(f.code.as_str()).or_insert(0) += 1;
-    }
-    m
 }
 
 fn lint_cmd(cli: &Cli, args: &WorkplanArgs) -> u8 {

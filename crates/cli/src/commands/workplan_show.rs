@@ -10,49 +10,26 @@
 //! (high first), then in file order.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
-use platformctl_workplan::{
-    Finding, Priority, Task, TaskStatus, Workplan, format_counts, lint, load_file, load_paths,
-};
-use serde_json::{Value, json};
+use platformctl_workplan::{Finding, Workplan, format_counts};
 
 use crate::cli::{Cli, WorkplanShowArgs};
-use crate::diag::shown;
 use crate::output::{self, ERROR, Fatal, OK};
 use crate::style::Style;
 
+use platformctl_report::workplans;
 /// The document's schema.
-pub const SCHEMA: &str = "platformctl/workplan-show/v1";
-
-fn fatal(message: String) -> Fatal {
-    Fatal {
-        message,
-        finding: None,
-    }
-}
-
-/// Whether the argument names a file (rather than an id): it exists, or it looks like a path.
-fn looks_like_path(arg: &str) -> bool {
-    arg.contains('/') || arg.ends_with(".md") || Path::new(arg).is_file()
-}
+pub use platformctl_report::workplans::SHOW_SCHEMA as SCHEMA;
 
 /// The workplan the argument names, with its parse findings.
 fn find(cli: &Cli, args: &WorkplanShowArgs) -> Result<(Workplan, Vec<Finding>), Fatal> {
     let arg = args.workplan.as_str();
-    if looks_like_path(arg) {
-        let path = Path::new(arg);
-        if !path.is_file() {
-            return Err(fatal(format!(
-                "{arg}: no such workplan file (give a workplan id, or the path of a .md file)"
-            )));
-        }
-        return load_file(path).map_err(|e| fatal(e.to_string()));
-    }
-    let within = if args.within.is_empty() {
+    let within = if workplans::looks_like_path(arg) {
+        Vec::new()
+    } else if args.within.is_empty() {
         let root = output::root(cli)?;
         if !root.join("workplans").is_dir() {
-            return Err(fatal(format!(
+            return Err(Fatal::new(format!(
                 "{} has no workplans/ folder; use --in PATH or name the workplan file",
                 root.display()
             )));
@@ -61,147 +38,28 @@ fn find(cli: &Cli, args: &WorkplanShowArgs) -> Result<(Workplan, Vec<Finding>), 
     } else {
         args.within.clone()
     };
-    let loaded = load_paths(&within).map_err(|e| fatal(e.to_string()))?;
-    let mut hits: Vec<(Workplan, Vec<Finding>)> = Vec::new();
-    let mut known: Vec<String> = Vec::new();
-    for (w, f) in loaded {
-        match &w.id {
-            Some(id) if id == arg => hits.push((w, f)),
-            Some(id) => known.push(id.clone()),
-            None => {}
-        }
-    }
-    // An exact id wins; otherwise the one id that matches ignoring case.
-    if hits.is_empty()
-        && let Some(id) = known
-            .iter()
-            .filter(|k| k.eq_ignore_ascii_case(arg))
-            .cloned()
-            .collect::<Vec<_>>()
-            .first()
-    {
-        return find(
-            cli,
-            &WorkplanShowArgs {
-                workplan: id.clone(),
-                within: args.within.clone(),
-                json: args.json,
-            },
-        );
-    }
-    match hits.len() {
-        1 => Ok(hits.remove(0)),
-        0 => {
-            known.sort();
-            known.dedup();
-            let refs: Vec<&str> = known.iter().map(String::as_str).collect();
-            let hint = match platformctl_diagnostics::did_you_mean(arg, &refs) {
-                Some(c) => format!("; did you mean `{c}`?"),
-                None if refs.is_empty() => " (no workplan has an id)".to_string(),
-                None => String::new(),
-            };
-            let place: Vec<String> = within
-                .iter()
-                .map(|p| shown(p).display().to_string())
-                .collect();
-            Err(fatal(format!(
-                "no workplan `{arg}` in {}{hint}",
-                place.join(", ")
-            )))
-        }
-        _ => {
-            let files: Vec<String> = hits
-                .iter()
-                .map(|(w, _)| shown(&w.file).display().to_string())
-                .collect();
-            Err(fatal(format!(
-                "workplan id `{arg}` is in {} files ({}); name the file (see `workplan lint`, C-02)",
-                files.len(),
-                files.join(", ")
-            )))
-        }
-    }
+    workplans::find(arg, &within)
 }
 
-fn rank(p: Option<Priority>) -> usize {
-    p.and_then(|p| Priority::ALL.iter().position(|x| *x == p))
-        .unwrap_or(Priority::ALL.len())
-}
-
-/// The task to pick next (see the module documentation).
-pub fn next_task(w: &Workplan) -> Option<&Task> {
-    w.tasks
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| {
-            matches!(t.status, Some(TaskStatus::Progress | TaskStatus::Todo)) && !t.needs_human()
-        })
-        .min_by_key(|(i, t)| (t.status != Some(TaskStatus::Progress), rank(t.priority), *i))
-        .map(|(_, t)| t)
-}
-
-fn word<T: std::fmt::Display>(v: Option<T>) -> Value {
-    v.map_or(Value::Null, |v| json!(v.to_string()))
-}
-
-/// Free text as written, unless it looks like it holds a credential (never shown, SPEC §12).
-fn safe(text: &str) -> String {
-    if platformctl_secrets::scan_text(text).is_empty() {
-        text.to_string()
-    } else {
-        "(not shown: looks like it holds a credential)".to_string()
-    }
-}
-
-fn task_json(t: &Task) -> Value {
-    json!({
-        "id": t.id,
-        "title": safe(&t.heading),
-        "status": word(t.status),
-        "priority": word(t.priority),
-        "needsHuman": t.needs_human(),
-        "needsHumanReason": t.needs_human_reason.as_deref().map(safe),
-        "open": t.status.is_some_and(TaskStatus::is_open),
-        "line": t.heading_line,
-    })
-}
+use workplans::safe;
 
 pub fn run(cli: &Cli, args: &WorkplanShowArgs) -> u8 {
     let (w, parse_findings) = match find(cli, args) {
         Ok(x) => x,
         Err(f) => return output::fatal(SCHEMA, args.json, &f, ERROR),
     };
-    let lint_findings = parse_findings.len() + lint(std::slice::from_ref(&w)).len();
-    let counts = w.counts();
-    let needs_human = w
-        .tasks
-        .iter()
-        .filter(|t| t.needs_human() && t.status.is_some_and(TaskStatus::is_open))
-        .count();
-    let next = next_task(&w);
-    let file: PathBuf = shown(&w.file);
+    let shown_wp = workplans::shown_workplan(&w, &parse_findings);
     if args.json {
-        output::print_json(&json!({
-            "schema": SCHEMA,
-            "exitCode": OK,
-            "workplan": {
-                "id": w.id,
-                "title": w.title.as_deref().map(safe),
-                "status": word(w.status),
-                "file": file,
-                "repo": w.repo,
-                "owner": w.owner,
-                "planningPriority": word(w.planning_priority),
-                "planningOrder": w.planning_order,
-                "openState": format_counts(&counts),
-                "needsHuman": needs_human,
-                "lintFindings": lint_findings,
-            },
-            "next": next.and_then(|t| t.id.clone()),
-            "tasks": w.tasks.iter().map(task_json).collect::<Vec<_>>(),
-        }));
+        output::print_json(&workplans::show_doc(&shown_wp));
         return OK;
     }
+    let (lint_findings, counts, needs_human, next, file) = (
+        shown_wp.lint_findings,
+        shown_wp.counts,
+        shown_wp.needs_human,
+        shown_wp.next,
+        shown_wp.file.clone(),
+    );
     let st = Style::new(cli.color);
     let mut out = String::new();
     let _ = writeln!(

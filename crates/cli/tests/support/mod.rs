@@ -174,3 +174,5 @@ pub fn finding<'a>(doc: &'a Value, code: &str) -> &'a Value {
         .and_then(|a| a.iter().find(|f| f["code"] == code))
         .unwrap_or_else(|| panic!("no {code} finding in {doc:#}"))
 }
+pub mod realparts;
+pub mod server;
