@@ -9,50 +9,24 @@
 //! hostile service name never reaches a shell; an apply killed mid-run leaves the lock free and
 //! an audit line saying so; two concurrent applies of one plan never interleave.
 
-use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-struct Parts {
-    dir: PathBuf,
-    env: BTreeMap<String, String>,
-    workspace: PathBuf,
+mod support;
+
+use support::realparts::{Parts, is_root};
+
+/// What this test asks of engine e1 beyond the shared parts.
+trait ApplyHost {
+    fn compose(&self, file: &Path, args: &[&str]);
+    fn events(&self, since: &str, until: &str) -> Vec<Value>;
 }
 
-impl Drop for Parts {
-    fn drop(&mut self) {
-        let _ = Command::new(self.workspace.join("scripts/e2e/realparts.sh"))
-            .arg("down")
-            .arg(&self.dir)
-            .status();
-    }
-}
-
-impl Parts {
-    fn get(&self, k: &str) -> String {
-        self.env.get(k).cloned().unwrap_or_default()
-    }
-
-    fn docker(&self, args: &[&str]) -> String {
-        let out = Command::new("docker")
-            .arg("-H")
-            .arg(format!("unix://{}", self.get("E1_SOCK")))
-            .args(args)
-            .env("DOCKER_CONFIG", self.get("DOCKER_CONFIG"))
-            .output()
-            .expect("docker");
-        assert!(
-            out.status.success(),
-            "docker {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
+impl ApplyHost for Parts {
     /// docker-compose (v1) on engine e1, as the host would run it.
     fn compose(&self, file: &Path, args: &[&str]) {
         let out = Command::new("docker-compose")
@@ -72,15 +46,18 @@ impl Parts {
 
     /// The engine's events between two instants, one JSON object a line.
     fn events(&self, since: &str, until: &str) -> Vec<Value> {
-        self.docker(&[
-            "events",
-            "--since",
-            since,
-            "--until",
-            until,
-            "--format",
-            "{{json .}}",
-        ])
+        self.docker_ok(
+            "e1",
+            &[
+                "events",
+                "--since",
+                since,
+                "--until",
+                until,
+                "--format",
+                "{{json .}}",
+            ],
+        )
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
@@ -94,47 +71,6 @@ fn now() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
     format!("{:.3}", d.as_secs_f64())
-}
-
-fn up(workspace: &Path) -> Result<Parts, String> {
-    let deps = Command::new(workspace.join("scripts/e2e/install-deps.sh"))
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !deps.status.success() {
-        return Err(String::from_utf8_lossy(&deps.stderr).to_string());
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("pa-")
-        .tempdir_in("/tmp")
-        .map_err(|e| e.to_string())?
-        .keep();
-    let out = Command::new(workspace.join("scripts/e2e/realparts.sh"))
-        .arg("up")
-        .arg(&dir)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).to_string());
-    }
-    let env = std::fs::read_to_string(dir.join("env"))
-        .map_err(|e| e.to_string())?
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
-        .collect();
-    Ok(Parts {
-        dir,
-        env,
-        workspace: workspace.to_path_buf(),
-    })
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 fn compose_text(api: &str, rest: &str, slow: &str) -> String {
@@ -212,7 +148,7 @@ fn gated_apply_on_a_real_host() {
         return;
     }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let p = up(&workspace).unwrap_or_else(|e| panic!("realparts up: {e}"));
+    let p = Parts::up(&workspace).unwrap_or_else(|e| panic!("realparts up: {e}"));
     let old = p.get("IMG_API_303");
     let new = p.get("IMG_API_306");
     let e1 = p.get("E1_SOCK");
@@ -242,7 +178,7 @@ fn gated_apply_on_a_real_host() {
         ),
     )
     .unwrap();
-    let desired = compose_text(&new, &new, &new);
+    let desired = compose_text(new, new, new);
     let evil_svc = format!("evil;touch {}", marker.display());
     // compose itself refuses such a name, so it lives in a file of its own.
     std::fs::write(
@@ -262,14 +198,14 @@ fn gated_apply_on_a_real_host() {
         std::fs::create_dir_all(root.join("modules").join(name)).unwrap();
         std::fs::write(
             root.join("modules").join(name).join("module.yaml"),
-            manifest(name, host, svc, &new),
+            manifest(name, host, svc, new),
         )
         .unwrap();
     }
     std::fs::create_dir_all(root.join("modules/evil")).unwrap();
     std::fs::write(
         root.join("modules/evil/module.yaml"),
-        manifest("evil", "e1", &format!("\"{evil_svc}\""), &new)
+        manifest("evil", "e1", &format!("\"{evil_svc}\""), new)
             .replace("compose/apply.yaml", "compose/evil.yaml"),
     )
     .unwrap();
@@ -280,7 +216,7 @@ fn gated_apply_on_a_real_host() {
 
     // What runs: api and slowsvc on the old tag, other as declared (compose v1, as on a host).
     let old_file = p.dir.join("old.yaml");
-    std::fs::write(&old_file, compose_text(&old, &new, &old)).unwrap();
+    std::fs::write(&old_file, compose_text(old, new, old)).unwrap();
     p.compose(&old_file, &["up", "-d"]);
     let (code, doc, err) = platformctl(&root, &["plan", "api", "--json"]);
     assert_eq!(code, 1, "{err}\n{doc:#}");

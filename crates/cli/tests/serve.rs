@@ -476,6 +476,29 @@ fn a_token_protected_server_answers_only_with_the_token() {
     let ok = get(srv.addr, "/api/v1/modules", Some("s3cret-token-value"));
     assert_eq!(ok.status, 200);
     assert_eq!(ok.json()["schema"], "platformctl/modules-list/v1");
+    // No hub yet: reported, never created (serving writes nothing).
+    let hub = get(srv.addr, "/api/v1/hub/human", Some("s3cret-token-value"));
+    assert_eq!(hub.status, 503, "{}", hub.body);
+    let doc = hub.json();
+    assert_eq!(doc["schema"], "platformctl/hub-human/v1");
+    assert_eq!(doc["exitCode"], 2);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("hub sync"),
+        "{doc}"
+    );
+    assert!(
+        !root.join("state/hub.sqlite3").exists(),
+        "serve created a hub"
+    );
+    let page = get(srv.addr, "/human", Some("s3cret-token-value"));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("hub sync"),
+        "the page says why there is nothing"
+    );
 }
 
 #[test]

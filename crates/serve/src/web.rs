@@ -75,7 +75,7 @@ async fn fleet(State(app): State<Shared>, Query(q): Query<Fresh>) -> Response {
     let doc = match &run.result {
         Ok(d) => d,
         Err(f) => {
-            let msg = platformctl_diagnostics_strip(&f.message);
+            let msg = one_message(&f.message);
             return page(
                 &FleetPage {
                     error: Some(msg),
@@ -158,8 +158,8 @@ async fn fleet(State(app): State<Shared>, Query(q): Query<Fresh>) -> Response {
     )
 }
 
-fn platformctl_diagnostics_strip(s: &str) -> String {
-    // Messages are built without colour for serve; trim the trailing newline only.
+/// A failure's message for a page (built without colour for serve).
+fn one_message(s: &str) -> String {
     s.trim_end().to_string()
 }
 
