@@ -332,6 +332,86 @@ mod tests {
         );
     }
 
+    /// A drift-check document as the CLI prints it: one module in sync, one with two image
+    /// changes and an acknowledged config change, one on an unreachable host, a registry with
+    /// a rate limit and a newer release.
+    fn doc() -> DriftCheckDoc {
+        serde_json::from_value(serde_json::json!({
+            "schema": "platformctl/drift-check/v2",
+            "exitCode": 2,
+            "summary": {"total": 3, "inSync": 1, "drift": 1, "unreachable": 1, "skipped": 0, "error": 0},
+            "hosts": [
+                {"name": "rs2000", "reachable": true, "elapsedMs": 12, "via": "ssh-forward", "containers": 2},
+                {"name": "nas", "reachable": false, "error": "no answer", "errorKind": "unreachable", "elapsedMs": 5000, "via": "ssh-forward", "containers": null}
+            ],
+            "modules": [
+                {"module": "redis", "host": "rs2000", "status": "in-sync", "changes": [], "warnings": []},
+                {"module": "api", "host": "rs2000", "status": "drift",
+                 "changes": [
+                    {"field": "image", "code": "IMAGE_TAG_MISMATCH", "desired": "api:3.0.6", "observed": "api:3.0.3"},
+                    {"field": "image.digest", "code": "IMAGE_TAG_MISMATCH", "desired": "sha256:aaaa", "observed": "sha256:bbbb"}
+                 ],
+                 "warnings": [],
+                 "accepted": [
+                    {"field": "ports", "code": "CONFIG_PORTS", "desired": "80", "observed": "8080", "reason": "migration", "until": "2026-12-03", "daysLeft": 0}
+                 ],
+                 "registry": {"reference": "api:3.0.6", "status": "current", "newer": [{"tag": "3.0.7", "kind": "patch"}]}},
+                {"module": "jellyfin", "host": "nas", "status": "unreachable", "changes": [], "warnings": [], "error": "no answer"}
+            ],
+            "registries": [
+                {"registry": "docker.io", "answered": true, "heads": 1, "gets": 0, "tokens": 1, "cached": 0, "rateLimitRemaining": "99;w=21600", "rateLimitLimit": "100;w=21600"}
+            ]
+        }))
+        .expect("a drift-check/v2 document")
+    }
+
+    #[test]
+    fn a_run_becomes_low_cardinality_series() {
+        let d = doc();
+        let text = render(&Input {
+            drift: Some(&d),
+            run_seconds: Some(1.5),
+            finished_at: Some(1_796_342_400.0),
+            ..Default::default()
+        });
+        let has = |line: &str| {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing `{line}` in\n{text}"
+            )
+        };
+        has("platformctl_module_status{module=\"redis\",host=\"rs2000\",status=\"in-sync\"} 1");
+        has("platformctl_module_status{module=\"api\",host=\"rs2000\",status=\"drift\"} 1");
+        has("platformctl_module_status{module=\"jellyfin\",host=\"nas\",status=\"unreachable\"} 1");
+        has("platformctl_drift_changes{module=\"api\",code=\"IMAGE_TAG_MISMATCH\"} 2");
+        has("platformctl_drift_accepted{module=\"api\",code=\"CONFIG_PORTS\"} 1");
+        has(
+            "platformctl_drift_accepted_expiry_timestamp_seconds{module=\"api\",code=\"CONFIG_PORTS\"} 1796342400.0",
+        );
+        has("platformctl_host_reachable{host=\"rs2000\"} 1");
+        has("platformctl_host_reachable{host=\"nas\"} 0");
+        has("platformctl_registry_updates_available{module=\"api\"} 1");
+        has("platformctl_registry_rate_limit_remaining{registry=\"docker.io\"} 99.0");
+        has("platformctl_run_duration_seconds 1.5");
+        has("platformctl_last_run_timestamp_seconds 1796342400.0");
+        has("platformctl_drift_exit_code 2");
+        // The other direction: a module in sync has no change series, and a module's status
+        // is one series (no zero-valued series for the statuses it does not have).
+        assert!(
+            !text.contains("platformctl_drift_changes{module=\"redis\""),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("platformctl_module_status{module=\"api\"")
+                .count(),
+            1
+        );
+        // Never a digest, a message or a value.
+        for never in ["sha256:", "no answer", "api:3.0.3", "8080", "migration"] {
+            assert!(!text.contains(never), "`{never}` in the metrics");
+        }
+    }
+
     #[test]
     fn no_run_gives_only_metadata() {
         let text = render(&Input::default());
