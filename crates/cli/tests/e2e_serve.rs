@@ -210,6 +210,19 @@ fn serve_under_load_on_real_parts() {
             .contains("platformctl_module_status{module=\"m00\",host=\"e1\",status=\"in-sync\"} 1")
     );
     assert!(metrics.contains("platformctl_host_reachable{host=\"silent\"} 0"));
+    // A module's page shows its live evidence and its changes from the last run.
+    let page = get(srv.addr, "/modules/m00", None).body;
+    assert!(
+        page.contains("load-m00-1") && page.contains("status in-sync"),
+        "m00 page"
+    );
+    let page = get(srv.addr, "/modules/m10", None).body;
+    assert!(
+        page.contains(&format!("<tr class=\"change\"><td>{code}</td>")),
+        "m10 page"
+    );
+    let fleet = get(srv.addr, "/", None).body;
+    assert_eq!(fleet.matches("<tr class=\"module\"").count(), 100);
     let (obs1, runs1) = counters(&metrics);
     assert_eq!(runs1, runs0 + 1, "one drift run for 51 fresh asks");
     for host in ["e1", "e2", "silent"] {

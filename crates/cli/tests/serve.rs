@@ -32,6 +32,40 @@ fn platform() -> tempfile::TempDir {
         String::from_utf8_lossy(&out.stderr)
     );
     let (_, tasks) = cli_json(root, &["hub", "tasks", "--open", "--json"]);
+    // The same rows for people: a header and one line per workstream / task.
+    let (_, ws) = cli_json(root, &["hub", "workstreams", "--json"]);
+    for (args, doc, key, head) in [
+        (
+            &["hub", "workstreams"][..],
+            &ws,
+            "workstreams",
+            "WORKPLAN  ",
+        ),
+        (&["hub", "tasks", "--open"][..], &tasks, "tasks", "TASK  "),
+    ] {
+        let out = support::bin()
+            .current_dir(root)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        let rows = doc[key].as_array().unwrap();
+        assert!(text.starts_with(head), "{args:?}:\n{text}");
+        assert_eq!(text.lines().count(), rows.len() + 1, "{args:?}:\n{text}");
+        for r in rows {
+            let id = r["workplanId"].as_str().unwrap();
+            let first = if key == "tasks" {
+                r["taskKey"].as_str().unwrap()
+            } else {
+                id
+            };
+            assert!(
+                text.lines().any(|l| l.starts_with(first)),
+                "{first} not listed"
+            );
+        }
+    }
     let key = tasks["tasks"]
         .as_array()
         .and_then(|t| t.iter().find(|t| t["needsHuman"] == false))
