@@ -134,8 +134,7 @@ impl Platformctl {
         &self,
         f: impl FnOnce(&HubUrl, &mut dyn platformctl_hub::Store) -> Result<Value, Failure>,
     ) -> Result<Value, Failure> {
-        let mut store = hub::open(&self.cfg.hub, true)?;
-        f(&self.cfg.hub, store.as_mut())
+        hub::from_existing(&self.cfg.hub, f)
     }
 }
 

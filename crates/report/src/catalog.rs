@@ -124,25 +124,47 @@ pub fn find_module<'c>(
         })
 }
 
+/// What `modules show` says of one module: its folder and manifest, its findings, the
+/// container compose names for it and its compose service.
+pub struct ModuleFacts<'c> {
+    /// The module folder (with its manifest, if it parses).
+    pub loaded: &'c platformctl_catalog::LoadedModule,
+    /// Its findings.
+    pub findings: Vec<&'c Finding>,
+    /// `<project>-<service>-1` (or `container_name`).
+    pub expected_container: Option<String>,
+    /// Its compose service.
+    pub compose: Option<&'c platformctl_catalog::Service>,
+}
+
+/// The facts of module `name` (a failure naming the closest module if there is none).
+pub fn module_facts<'c>(catalog: &'c Catalog, name: &str) -> Result<ModuleFacts<'c>, Failure> {
+    let loaded = find_module(catalog, name)?;
+    let m = loaded.module.as_ref();
+    Ok(ModuleFacts {
+        loaded,
+        findings: catalog.findings_of(&loaded.dir).collect(),
+        expected_container: m
+            .and_then(|m| m.expected_container_name(&catalog.platform.compose_project)),
+        compose: m.and_then(|m| {
+            catalog
+                .compose_of(m)?
+                .service(m.runtime.compose_service.as_deref()?)
+        }),
+    })
+}
+
 /// `modules show NAME --json`.
 pub fn modules_show(catalog: &Catalog, name: &str) -> Result<Value, Failure> {
-    let lm = find_module(catalog, name)?;
-    let findings: Vec<_> = catalog.findings_of(&lm.dir).collect();
-    let m = lm.module.as_ref();
-    let expected_container =
-        m.and_then(|m| m.expected_container_name(&catalog.platform.compose_project));
-    let compose = m.and_then(|m| catalog.compose_of(m)).and_then(|cf| {
-        let svc = cf.service(m?.runtime.compose_service.as_deref()?)?;
-        Some(svc)
-    });
+    let f = module_facts(catalog, name)?;
     Ok(json!({
         "schema": MODULES_SHOW_SCHEMA,
         "exitCode": OK,
-        "module": m,
-        "expectedContainerName": expected_container,
-        "compose": compose,
-        "valid": !findings.iter().any(|f| f.severity == Severity::Error),
-        "findings": findings,
+        "module": f.loaded.module,
+        "expectedContainerName": f.expected_container,
+        "compose": f.compose,
+        "valid": !f.findings.iter().any(|f| f.severity == Severity::Error),
+        "findings": f.findings,
     }))
 }
 

@@ -40,6 +40,15 @@ pub fn open(url: &HubUrl, existing: bool) -> Result<Box<dyn Store>, Failure> {
     platformctl_hub::open(url).map_err(|e| Failure::new(format!("hub {}: {e}", url.redacted())))
 }
 
+/// Builds a document from an existing hub (`serve` and `mcp`: never a new SQLite file).
+pub fn from_existing(
+    url: &HubUrl,
+    doc: impl FnOnce(&HubUrl, &mut dyn Store) -> Result<Value, Failure>,
+) -> Result<Value, Failure> {
+    let mut store = open(url, true)?;
+    doc(url, store.as_mut())
+}
+
 fn read(url: &HubUrl, store: &mut dyn Store) -> Result<HubState, Failure> {
     store.read().map_err(|e| failure(url, &e))
 }

@@ -65,6 +65,15 @@ impl Failure {
     }
 }
 
+/// A document's value as a table cell for people: a string as written, `-` for null.
+pub fn cell(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
 /// A document and the exit code the matching command ends with.
 #[derive(Clone, Debug)]
 pub struct Doc {

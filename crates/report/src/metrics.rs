@@ -44,6 +44,11 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
         .collect()
 }
 
+/// Now, in Unix seconds (the unit of `finished_at`).
+pub fn now_seconds() -> f64 {
+    jiff::Timestamp::now().as_millisecond() as f64 / 1000.0
+}
+
 /// The leading number of a `RateLimit-Remaining` value (`99;w=21600` is 99).
 fn leading_number(s: &str) -> Option<f64> {
     let n: String = s

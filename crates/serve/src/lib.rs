@@ -19,6 +19,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -121,14 +122,10 @@ pub struct App {
     drift: Flight<DriftRun>,
     updates: Flight<UpdatesRun>,
     observations: Arc<Mutex<BTreeMap<String, u64>>>,
-    runs: Arc<Mutex<u64>>,
+    runs: AtomicU64,
 }
 
 type Shared = Arc<App>;
-
-fn unix_now() -> f64 {
-    jiff::Timestamp::now().as_millisecond() as f64 / 1000.0
-}
 
 impl App {
     /// A server for `cfg`.
@@ -140,7 +137,7 @@ impl App {
             drift: Flight::default(),
             updates: Flight::default(),
             observations: Arc::default(),
-            runs: Arc::default(),
+            runs: AtomicU64::new(0),
         })
     }
 
@@ -164,9 +161,7 @@ impl App {
 
     fn drift_blocking(&self) -> DriftRun {
         let start = Instant::now();
-        if let Ok(mut n) = self.runs.lock() {
-            *n += 1;
-        }
+        self.runs.fetch_add(1, Ordering::Relaxed);
         let result = self
             .load()
             .and_then(|c| catalog::ready_for_hosts(c, false))
@@ -183,7 +178,7 @@ impl App {
         DriftRun {
             result,
             seconds: start.elapsed().as_secs_f64(),
-            finished_at: unix_now(),
+            finished_at: platformctl_report::metrics::now_seconds(),
         }
     }
 
@@ -393,12 +388,12 @@ async fn api_updates(State(app): State<Shared>, Query(q): Query<Fresh>) -> Respo
     }
 }
 
+/// A hub document from the server's (existing) hub.
 pub(crate) fn hub_doc(
     app: &App,
     f: impl FnOnce(&HubUrl, &mut dyn platformctl_hub::Store) -> Result<Value, Failure>,
 ) -> Result<Value, Failure> {
-    let mut store = hub::open(&app.cfg.hub, true)?;
-    f(&app.cfg.hub, store.as_mut())
+    hub::from_existing(&app.cfg.hub, f)
 }
 
 async fn api_workstreams(State(app): State<Shared>) -> Response {
@@ -491,7 +486,7 @@ pub async fn metrics_text(app: &Shared) -> String {
         .lock()
         .map(|m| m.clone())
         .unwrap_or_default();
-    let runs = app.runs.lock().map(|n| *n).unwrap_or(0);
+    let runs = app.runs.load(Ordering::Relaxed);
     let doc = drift.as_ref().and_then(|d| d.result.as_ref().ok());
     platformctl_report::metrics::render(&platformctl_report::metrics::Input {
         drift: doc,

@@ -191,9 +191,10 @@ async fn module(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> Re
     let n = name.clone();
     let facts = blocking(move || {
         let c = a.load()?;
-        let lm = catalog::find_module(&c, &n)?;
-        let findings: Vec<String> = c
-            .findings_of(&lm.dir)
+        let facts = catalog::module_facts(&c, &n)?;
+        let findings: Vec<String> = facts
+            .findings
+            .iter()
             .map(|f| {
                 format!(
                     "{} {}:{}:{} {}",
@@ -205,10 +206,10 @@ async fn module(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> Re
                 )
             })
             .collect();
+        let opt = |v: Option<&str>| v.unwrap_or("-").to_string();
         let mut manifest = Vec::new();
         let mut compose = Vec::new();
-        if let Some(m) = &lm.module {
-            let opt = |v: Option<&str>| v.unwrap_or("-").to_string();
+        if let Some(m) = &facts.loaded.module {
             manifest.push(("file".into(), m.file.display().to_string()));
             manifest.push(("tier".into(), opt(m.tier.map(|t| t.as_str()))));
             manifest.push(("owner".into(), opt(m.owner.as_deref())));
@@ -233,13 +234,7 @@ async fn module(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> Re
                 "update policy".into(),
                 opt(m.update.as_ref().and_then(|u| u.policy.as_deref())),
             ));
-            if let Some(cf) = c.compose_of(m)
-                && let Some(svc) = m
-                    .runtime
-                    .compose_service
-                    .as_deref()
-                    .and_then(|s| cf.service(s))
-            {
+            if let Some(svc) = facts.compose {
                 compose.push((
                     "file".into(),
                     opt(m.runtime.compose_file.as_deref().map(String::as_str)),
@@ -249,12 +244,7 @@ async fn module(State(app): State<Shared>, UrlPath(name): UrlPath<String>) -> Re
                     "image".into(),
                     opt(svc.image.as_ref().map(|i| i.value.as_str())),
                 ));
-                compose.push((
-                    "container".into(),
-                    opt(m
-                        .expected_container_name(&c.platform.compose_project)
-                        .as_deref()),
-                ));
+                compose.push(("container".into(), opt(facts.expected_container.as_deref())));
             }
         }
         Ok::<_, platformctl_report::Failure>((manifest, compose, findings))
@@ -378,14 +368,6 @@ async fn coverage(State(app): State<Shared>) -> Response {
     }
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    }
-}
-
 fn rows(
     doc: &Value,
     list: &str,
@@ -396,7 +378,7 @@ fn rows(
         .into_iter()
         .flatten()
         .map(|r| {
-            let t = |i: usize| text(&r[keys[i]]);
+            let t = |i: usize| platformctl_report::cell(&r[keys[i]]);
             (t(0), t(1), t(2), t(3), t(4), t(5))
         })
         .collect()

@@ -100,7 +100,7 @@ pub fn drift_check(cli: &Cli, args: &DriftCheckArgs) -> u8 {
         let text = platformctl_report::metrics::render(&platformctl_report::metrics::Input {
             drift: Some(&doc),
             run_seconds: Some(started.elapsed().as_secs_f64()),
-            finished_at: Some(jiff::Timestamp::now().as_millisecond() as f64 / 1000.0),
+            finished_at: Some(platformctl_report::metrics::now_seconds()),
             ..Default::default()
         });
         if let Err(e) = platformctl_report::metrics::write_file(path, &text) {

@@ -462,11 +462,10 @@ fn human(cli: &Cli, args: &HubArgs, a: &HubHumanArgs) -> u8 {
         output::print("no open task waits for a person\n");
         return OK;
     }
-    let header = ["TASK", "STATUS", "WORKPLAN", "SINCE", "BY", "REASON"].map(String::from);
-    let rows: Vec<[String; 6]> = gates
+    let rows: Vec<Vec<String>> = gates
         .iter()
         .map(|g| {
-            [
+            vec![
                 g.task_key.clone(),
                 g.status.to_string(),
                 g.workplan_id.clone(),
@@ -476,24 +475,10 @@ fn human(cli: &Cli, args: &HubArgs, a: &HubHumanArgs) -> u8 {
             ]
         })
         .collect();
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for r in std::iter::once(&header).chain(&rows) {
-        let mut line = String::new();
-        for (i, (c, w)) in r.iter().zip(widths).enumerate() {
-            line.push_str(c);
-            if i + 1 < r.len() {
-                line.push_str(&" ".repeat(w - c.chars().count() + 2));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let mut out = columns(
+        &["TASK", "STATUS", "WORKPLAN", "SINCE", "BY", "REASON"],
+        &rows,
+    );
     let _ = writeln!(
         out,
         "\n{} open task{} wait{} for a person",
@@ -576,14 +561,6 @@ fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    }
-}
-
 fn workstreams(cli: &Cli, args: &HubArgs, a: &HubWorkstreamsArgs) -> u8 {
     use platformctl_report::hub::WORKSTREAMS_SCHEMA;
     let doc = open(cli, args)
@@ -603,7 +580,7 @@ fn workstreams(cli: &Cli, args: &HubArgs, a: &HubWorkstreamsArgs) -> u8 {
                     "title",
                 ]
                 .iter()
-                .map(|k| text(&w[*k]))
+                .map(|k| platformctl_report::cell(&w[*k]))
                 .collect()
             })
             .collect();
@@ -641,7 +618,7 @@ fn tasks(cli: &Cli, args: &HubArgs, a: &HubTasksArgs) -> u8 {
             .map(|t| {
                 let mut r: Vec<String> = ["taskKey", "status", "priority"]
                     .iter()
-                    .map(|k| text(&t[*k]))
+                    .map(|k| platformctl_report::cell(&t[*k]))
                     .collect();
                 r.push(
                     if t["needsHuman"] == Value::Bool(true) {
@@ -651,7 +628,7 @@ fn tasks(cli: &Cli, args: &HubArgs, a: &HubTasksArgs) -> u8 {
                     }
                     .into(),
                 );
-                r.push(text(&t["title"]));
+                r.push(platformctl_report::cell(&t["title"]));
                 r
             })
             .collect();

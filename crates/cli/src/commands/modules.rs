@@ -19,7 +19,7 @@ pub fn run(cli: &Cli, cmd: &ModulesCommand) -> u8 {
         Err(f) => return output::fatal(schema, json, &f, ERROR),
     };
     match cmd {
-        ModulesCommand::List { json } => list(&catalog, *json, schema, &Style::new(cli.color)),
+        ModulesCommand::List { json } => list(&catalog, *json, &Style::new(cli.color)),
         ModulesCommand::Show { name, json } => {
             show(&catalog, name, *json, schema, &Style::new(cli.color))
         }
@@ -28,9 +28,8 @@ pub fn run(cli: &Cli, cmd: &ModulesCommand) -> u8 {
 
 use platformctl_report::catalog::desired_image;
 
-fn list(catalog: &Catalog, json: bool, schema: &str, st: &Style) -> u8 {
+fn list(catalog: &Catalog, json: bool, st: &Style) -> u8 {
     if json {
-        debug_assert_eq!(schema, platformctl_report::catalog::MODULES_LIST_SCHEMA);
         output::print_json(&platformctl_report::catalog::modules_list(catalog));
         return OK;
     }
@@ -126,18 +125,17 @@ fn show(catalog: &Catalog, name: &str, json: bool, schema: &str, st: &Style) -> 
             Err(f) => output::fatal(schema, json, &f, ERROR),
         };
     }
-    let lm = match platformctl_report::catalog::find_module(catalog, name) {
-        Ok(lm) => lm,
+    let facts = match platformctl_report::catalog::module_facts(catalog, name) {
+        Ok(f) => f,
         Err(f) => return output::fatal(schema, json, &f, ERROR),
     };
-    let findings: Vec<_> = catalog.findings_of(&lm.dir).collect();
+    let (lm, findings, expected_container, compose) = (
+        facts.loaded,
+        facts.findings,
+        facts.expected_container,
+        facts.compose,
+    );
     let m = lm.module.as_ref();
-    let expected_container =
-        m.and_then(|m| m.expected_container_name(&catalog.platform.compose_project));
-    let compose = m.and_then(|m| catalog.compose_of(m)).and_then(|cf| {
-        let svc = cf.service(m?.runtime.compose_service.as_deref()?)?;
-        Some(svc)
-    });
     let mut out = String::new();
     let Some(m) = m else {
         let _ = writeln!(out, "{} (manifest does not parse)\n", st.bold(&lm.dir));

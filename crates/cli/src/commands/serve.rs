@@ -9,11 +9,14 @@ use platformctl_hub::HubUrl;
 use crate::cli::{Cli, McpArgs, ServeArgs};
 use crate::output::{self, ERROR, Fatal, OK};
 
-fn hub_url(hub: Option<&str>, root: &std::path::Path) -> Result<HubUrl, Fatal> {
-    match hub {
-        Some(u) => HubUrl::parse(u).map_err(|e| Fatal::new(format!("--hub: {e}"))),
-        None => Ok(HubUrl::default_for_root(root)),
-    }
+/// The platform root and the hub (`--hub`, else the root's `state/hub.sqlite3`).
+fn platform(cli: &Cli, hub: Option<&str>) -> Result<(std::path::PathBuf, HubUrl), Fatal> {
+    let root = output::root(cli)?;
+    let hub = match hub {
+        Some(u) => HubUrl::parse(u).map_err(|e| Fatal::new(format!("--hub: {e}")))?,
+        None => HubUrl::default_for_root(&root),
+    };
+    Ok((root, hub))
 }
 
 fn fail(f: &Fatal) -> u8 {
@@ -23,12 +26,8 @@ fn fail(f: &Fatal) -> u8 {
 
 /// `serve`.
 pub fn serve(cli: &Cli, args: &ServeArgs) -> u8 {
-    let root = match output::root(cli) {
-        Ok(r) => r,
-        Err(f) => return fail(&f),
-    };
-    let hub = match hub_url(args.hub.as_deref(), &root) {
-        Ok(h) => h,
+    let (root, hub) = match platform(cli, args.hub.as_deref()) {
+        Ok(x) => x,
         Err(f) => return fail(&f),
     };
     let token = match &args.token_file {
@@ -57,12 +56,8 @@ pub fn serve(cli: &Cli, args: &ServeArgs) -> u8 {
 
 /// `mcp`.
 pub fn mcp(cli: &Cli, args: &McpArgs) -> u8 {
-    let root = match output::root(cli) {
-        Ok(r) => r,
-        Err(f) => return fail(&f),
-    };
-    let hub = match hub_url(args.hub.as_deref(), &root) {
-        Ok(h) => h,
+    let (root, hub) = match platform(cli, args.hub.as_deref()) {
+        Ok(x) => x,
         Err(f) => return fail(&f),
     };
     let cfg = platformctl_mcp::Config {
